@@ -1,0 +1,1 @@
+"""The PDF handler: text, extract, normalize and save stages."""

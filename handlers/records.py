@@ -1,0 +1,103 @@
+"""Values passed between the PDF stages. Frozen, JSON round-trippable."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+RECORD_FIELDS = (
+    "kind",
+    "address",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "phone",
+    "website",
+    "grades",
+    "district",
+)
+
+
+@dataclass(frozen=True)
+class PageText:
+    """The text of one page. ``page`` counts from 1; spans index into ``text``."""
+
+    page: int
+    text: str
+    needs_ocr: bool = False
+    skipped: str | None = None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of one page's text to extract from.
+
+    ``offset`` is where ``text`` starts inside the page's text, so a span found in the chunk
+    maps back to the page. ``context`` is preceding text the extractor may read but must not
+    extract from. ``boilerplate`` holds lines repeated on many pages (headers, footers).
+    """
+
+    index: int
+    page: int
+    text: str
+    offset: int = 0
+    context: str = ""
+    boilerplate: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Evidence:
+    page: int
+    start: int  # character offsets into the page's text
+    end: int
+    snippet: str
+
+
+@dataclass(frozen=True)
+class SchoolRecord:
+    name: str
+    evidence: Evidence
+    kind: str | None = None
+    address: str | None = None
+    city: str | None = None
+    region: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+    phone: str | None = None
+    website: str | None = None
+    grades: str | None = None
+    district: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SchoolRecord:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known and k != "evidence"}
+        return cls(evidence=Evidence(**data["evidence"]), **values)
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """What an extractor found in one chunk, and what it cost."""
+
+    records: tuple[SchoolRecord, ...]
+    dropped: int = 0  # candidates rejected (e.g. an LLM name not found in the text)
+    usage: dict[str, int] = field(default_factory=dict)  # prompt_tokens, completion_tokens, ...
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "records": [r.to_json() for r in self.records],
+            "dropped": self.dropped,
+            "usage": dict(self.usage),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ChunkResult:
+        return cls(
+            records=tuple(SchoolRecord.from_json(r) for r in data["records"]),
+            dropped=int(data.get("dropped", 0)),
+            usage={k: int(v) for k, v in data.get("usage", {}).items()},
+        )

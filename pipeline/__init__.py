@@ -1,0 +1,1 @@
+"""The generic engine: durable queue, worker, leases, retries, events and the CLI."""

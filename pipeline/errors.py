@@ -1,0 +1,67 @@
+"""The one exception tree of schoolx.
+
+    SchoolxError
+    ├── ConfigError            bad settings or URL; fix the configuration
+    ├── NotFoundError          a task, school or document id that does not exist
+    ├── TaskLimitError         a user already has the maximum number of active tasks
+    ├── StoreError             the database failed in a way we could not absorb
+    │   └── SchemaError        the database schema is behind the code
+    └── TaskError              raised by handlers; decides what the queue does next
+        ├── PermanentError     bad input: fail at once with this message, never retry
+        │   └── InputError     a document that cannot be processed (not a PDF, encrypted, ...)
+        └── TransientError     a passing fault (timeout, 429, 5xx): retry with backoff
+
+Foreign errors (sqlite3, asyncpg, httpx, openai, pypdf) are translated at the edge that
+calls them with ``raise ... from exc``; nothing else in the code catches them.
+"""
+
+from __future__ import annotations
+
+
+class SchoolxError(Exception):
+    """Root of every error schoolx raises on purpose."""
+
+
+class ConfigError(SchoolxError):
+    """A setting, URL or option is wrong."""
+
+
+class NotFoundError(SchoolxError):
+    """A requested object does not exist (or is not visible to this user)."""
+
+
+class TaskLimitError(SchoolxError):
+    """A user is at their limit of active (pending + processing) tasks."""
+
+    def __init__(self, user_id: str, limit: int, active: int) -> None:
+        self.user_id = user_id
+        self.limit = limit
+        self.active = active
+        super().__init__(
+            f"user {user_id!r} already has {active} active tasks (limit {limit}); "
+            "wait for one to finish or cancel one"
+        )
+
+
+class StoreError(SchoolxError):
+    """The database failed and retrying did not help."""
+
+
+class SchemaError(StoreError):
+    """The database schema does not match this version of schoolx."""
+
+
+class TaskError(SchoolxError):
+    """Base for errors a handler raises to tell the queue what happened."""
+
+
+class PermanentError(TaskError):
+    """The task can never succeed as submitted; fail it with this message."""
+
+
+class InputError(PermanentError):
+    """A document is unreadable: not a PDF, empty, truncated, encrypted, no text."""
+
+
+class TransientError(TaskError):
+    """A passing fault; the task is retried with backoff until max_attempts."""
