@@ -1,0 +1,84 @@
+"""The shape of the model's reply: pydantic models for parsing, JSON schema for the server."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+# Order matters only for readability of the schema and prompt.
+FIELDS = (
+    "address",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "phone",
+    "website",
+    "grades",
+    "district",
+    "kind",
+)
+
+
+class SchoolItem(BaseModel):
+    # Lenient on purpose: servers without strict mode add keys or send a zip code as a
+    # number; neither is worth a re-ask.
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
+
+    name: str
+    address: str | None = None
+    city: str | None = None
+    region: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+    phone: str | None = None
+    website: str | None = None
+    grades: str | None = None
+    district: str | None = None
+    kind: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("name must not be empty")
+        return value
+
+    def values(self) -> dict[str, str | None]:
+        return {name: getattr(self, name) for name in FIELDS}
+
+
+class SchoolsReply(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    schools: list[SchoolItem]
+
+
+def _nullable_string() -> dict[str, Any]:
+    return {"type": ["string", "null"]}
+
+
+SCHOOLS_JSON_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "schools": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string"},
+                    **{name: _nullable_string() for name in FIELDS},
+                },
+                "required": ["name", *FIELDS],
+                "additionalProperties": False,
+            },
+        }
+    },
+    "required": ["schools"],
+    "additionalProperties": False,
+}
+
+SCHEMA_TEXT = json.dumps(SCHOOLS_JSON_SCHEMA, sort_keys=True, separators=(",", ":"))
+"""Canonical text of the schema: part of the cache key and of the fallback prompt."""

@@ -1,0 +1,239 @@
+"""Offline, rule-based extractor: directory blocks, tables and prose mentions of schools.
+
+Records carry RAW values exactly as printed; normalization is a later stage. Every record's
+evidence is a span of the page text covering the block / row / mention it came from.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from handlers.records import Chunk, ChunkResult, Evidence, PageText, SchoolRecord
+from handlers.rules_fields import Field, Line, classify, split_lines
+from handlers.rules_names import choose_name, has_type_word, join_wrapped, prose_mentions
+from handlers.rules_table import Header, parse_header, parse_row
+
+_RECORD_KEYS = ("address", "city", "region", "postal_code", "country", "phone", "website")
+_RECORD_KEYS_ALL = (*_RECORD_KEYS, "grades", "district")
+_MIN_PAGES_FOR_BOILERPLATE = 3
+_EDGE_LINES = 3  # headers/footers sit in the first/last few lines of a page
+
+
+def boilerplate_key(line: str) -> str:
+    """Digits collapse so "Page 3 of 9" and "Page 4 of 9" are the same line."""
+    return re.sub(r"\d+", "#", " ".join(line.split()))
+
+
+def find_boilerplate(texts: Sequence[str]) -> frozenset[str]:
+    """Lines at the top or bottom of >= 50% of pages (when there are >= 3 pages).
+
+    Only page edges count, and field lines ("Phone: ...", "Grades: K-5") never do: with
+    digits collapsed those repeat on every page of a directory without being headers.
+    """
+    if len(texts) < _MIN_PAGES_FOR_BOILERPLATE:
+        return frozenset()
+    counts: Counter[str] = Counter()
+    for text in texts:
+        lines = [ln.text for ln in split_lines(text)]
+        edges = lines[:_EDGE_LINES] + lines[-_EDGE_LINES:]
+        counts.update({boilerplate_key(ln) for ln in edges if classify(ln).kind in _NOT_FIELD})
+    return frozenset(k for k, n in counts.items() if n * 2 >= len(texts))
+
+
+_NOT_FIELD = ("text", "label")
+
+
+@dataclass
+class _Block:
+    name_lines: list[Line]
+    fields: list[tuple[Line, Field]] = field(default_factory=list)
+
+    def add(self, line: Line, found: Field) -> None:
+        self.fields.append((line, found))
+
+    @property
+    def valid(self) -> bool:
+        return any(f.strong for _, f in self.fields)
+
+    def values(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for _, found in self.fields:
+            for key, value in found.values.items():
+                out.setdefault(key, value)  # the first phone is the main one; later = fax
+        return out
+
+
+@dataclass(frozen=True)
+class _Found:
+    name: str
+    start: int  # chunk-text offsets
+    end: int
+    values: dict[str, str]
+
+
+class RulesExtractor:
+    """Extractor protocol implementation that needs no network and no model."""
+
+    name = "rules"
+
+    def chunks(self, pages: Sequence[PageText]) -> list[Chunk]:
+        usable = [p for p in pages if not p.needs_ocr and not p.skipped and p.text.strip()]
+        boiler = find_boilerplate([p.text for p in usable])
+        return [
+            Chunk(index=i, page=p.page, text=p.text, offset=0, boilerplate=boiler)
+            for i, p in enumerate(usable)
+        ]
+
+    async def extract(self, chunk: Chunk) -> ChunkResult:
+        found = extract_text(chunk.text, chunk.boilerplate)
+        return ChunkResult(records=tuple(_record(chunk, f) for f in found))
+
+
+def _record(chunk: Chunk, found: _Found) -> SchoolRecord:
+    snippet = chunk.text[found.start : found.end]
+    evidence = Evidence(chunk.page, chunk.offset + found.start, chunk.offset + found.end, snippet)
+    values = {k: found.values.get(k) for k in _RECORD_KEYS_ALL}
+    return SchoolRecord(name=found.name, evidence=evidence, **values)
+
+
+def extract_text(text: str, boilerplate: frozenset[str] = frozenset()) -> list[_Found]:
+    """All schools in one chunk's text: tables and blocks line by line, then prose."""
+    lines = split_lines(text)
+    found: list[_Found] = []
+    masked: list[tuple[int, int]] = []  # spans prose must not look at again
+    i = 0
+    while i < len(lines):
+        header = parse_header(lines[i].text)
+        if header:
+            masked.append((lines[i].start, lines[i].end))
+            i = _table(lines, i + 1, header, boilerplate, found, masked)
+        else:
+            i = _blocks(lines, i, boilerplate, found, masked)
+    for line in lines:
+        if boilerplate_key(line.text) in boilerplate:
+            masked.append((line.start, line.end))
+    found += _prose(text, found, masked)
+    return sorted(found, key=lambda f: f.start)
+
+
+def _table(
+    lines: list[Line],
+    i: int,
+    header: Header,
+    boilerplate: frozenset[str],
+    found: list[_Found],
+    masked: list[tuple[int, int]],
+) -> int:
+    """Rows below a header; stops after a few lines that are not rows, or at a new header."""
+    misses = 0
+    while i < len(lines) and misses < 3 and not parse_header(lines[i].text):
+        line = lines[i]
+        row = None if boilerplate_key(line.text) in boilerplate else parse_row(line.text, header)
+        if row:
+            name = row.pop("name")
+            if row.get("postal_code") and not row.get("country"):
+                row["country"] = _country(row)
+            found.append(_Found(name, line.start, line.end, row))
+            masked.append((line.start, line.end))
+            misses = 0
+        else:
+            misses += 1
+        i += 1
+    return i
+
+
+def _country(row: dict[str, str]) -> str:
+    # 5-digit ZIPs are US, 4-digit postcodes Australian (the only 4-digit layout we know)
+    return "US" if len(row["postal_code"].split("-")[0]) == 5 else "AU"
+
+
+def _blocks(
+    lines: list[Line],
+    i: int,
+    boilerplate: frozenset[str],
+    found: list[_Found],
+    masked: list[tuple[int, int]],
+) -> int:
+    """Directory blocks from line ``i`` until a table header or the end of the chunk."""
+    pending: list[Line] = []
+    block: _Block | None = None
+    while i < len(lines) and not parse_header(lines[i].text):
+        line = lines[i]
+        i += 1
+        if boilerplate_key(line.text) in boilerplate:
+            continue
+        kind = classify(line.text)
+        if kind.kind == "address" and block is not None and block.fields and _weak(line):
+            kind = Field("text")  # "Niles Cedar Lane" after a full block is the next name
+        if kind.kind == "text":
+            if block is not None and block.fields:
+                _close(block, found, masked)
+                block = None
+            pending = [*pending[-2:], line]
+            continue
+        if block is None:
+            block = _open(pending, line, kind)
+            pending = []
+            if block is None:
+                continue
+        block.add(line, kind)
+    if block is not None:
+        _close(block, found, masked)
+    return i
+
+
+def _open(pending: list[Line], line: Line, kind: Field) -> _Block | None:
+    """Start a block at a field line, taking its name from the text lines above it."""
+    texts = [p.text for p in pending]
+    block: _Block | None = None
+    # An address that is not recognizable alone ("BURRINGURRAH COMMUNITY") sits right above
+    # the city/state/ZIP line, below a name that is complete or does not wrap onto it.
+    if kind.kind == "csz" and len(texts) >= 2 and _unmarked_address(texts):
+        n = choose_name(texts[:-1])
+        if n:
+            block = _Block(pending[-1 - n : -1])
+            block.add(pending[-1], Field("address", {"address": texts[-1]}))
+    if block is None:
+        n = choose_name(texts)
+        if not n:
+            return None
+        block = _Block(pending[-n:])
+    return block
+
+
+def _weak(line: Line) -> bool:
+    """An address recognized only by its suffix word, without a number."""
+    return not any(ch.isdigit() for ch in line.text)
+
+
+def _unmarked_address(texts: list[str]) -> bool:
+    return has_type_word(texts[-2]) or not join_wrapped(texts[-2], texts[-1])
+
+
+def _close(block: _Block, found: list[_Found], masked: list[tuple[int, int]]) -> None:
+    if not block.valid:
+        return
+    name = " ".join(ln.text for ln in block.name_lines)
+    start = block.name_lines[0].start
+    end = max(ln.end for ln, _ in block.fields)
+    found.append(_Found(name, start, end, block.values()))
+    masked.append((start, end))
+
+
+def _prose(text: str, found: list[_Found], masked: list[tuple[int, int]]) -> list[_Found]:
+    """Mentions in running text, outside spans already used by blocks, rows and headers."""
+    chars = list(text)
+    for start, end in masked:
+        for k in range(start, end):
+            if chars[k] != "\n":
+                chars[k] = "|"  # keeps offsets, and no name can run across it
+    seen = {f.name.casefold() for f in found}
+    out: list[_Found] = []
+    for m in prose_mentions("".join(chars)):
+        if m.name.casefold() not in seen:
+            seen.add(m.name.casefold())
+            out.append(_Found(m.name, m.start, m.end, {}))
+    return out

@@ -1,0 +1,183 @@
+"""Line classification for the rules extractor: which line of a listing holds which field.
+
+Everything here is about the text as printed (RAW values); normalization happens later.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+US_STATES = {
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN",
+    "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH",
+    "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT",
+    "VT", "VA", "WA", "WV", "WI", "WY", "PR", "GU", "VI", "AS", "MP",
+}  # fmt: skip
+US_STATE_NAMES = (
+    "Alabama|Alaska|Arizona|Arkansas|California|Colorado|Connecticut|Delaware|Florida|Georgia|"
+    "Hawaii|Idaho|Illinois|Indiana|Iowa|Kansas|Kentucky|Louisiana|Maine|Maryland|Massachusetts|"
+    "Michigan|Minnesota|Mississippi|Missouri|Montana|Nebraska|Nevada|New Hampshire|New Jersey|"
+    "New Mexico|New York|North Carolina|North Dakota|Ohio|Oklahoma|Oregon|Pennsylvania|"
+    "Rhode Island|South Carolina|South Dakota|Tennessee|Texas|Utah|Vermont|Virginia|Washington|"
+    "West Virginia|Wisconsin|Wyoming"
+)
+AU_STATES = {"WA", "NSW", "VIC", "QLD", "SA", "TAS", "NT", "ACT"}
+
+US_PHONE = r"(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}|\(\d{3}\)\d{3}-\d{4}|\d{10}"
+AU_PHONE = r"(?:\+61\s?\d|\(0\d\)|0\d)\s?\d{4}\s?\d{4}|1[38]00\s?\d{3}\s?\d{3}"
+PHONE = rf"(?:{US_PHONE}|{AU_PHONE})"
+PHONE_RE = re.compile(rf"(?<![\d\w])(?:{PHONE})(?:\s*(?:x|ext\.?)\s*\d+)?(?!\d)", re.I)
+
+# A grade token: PK, K, KG, TK, 1-12 ("01"), AU "KIN", "PPR", "Y06", "Year 6", "Pre-K"
+GRADE_TOKEN = r"(?:Pre-?K|P-?K|TK|KG|K|KIN|PPR|PP|Y(?:ear)?\s?\d{1,2}|\d{1,2}(?:st|nd|rd|th)?)"
+GRADES_VALUE = rf"{GRADE_TOKEN}(?:\s*(?:-|–|—|to|through|thru)\s*{GRADE_TOKEN})?"
+GRADES_RE = re.compile(rf"^(?:{GRADES_VALUE})$", re.I)
+_GRADE_LABEL = re.compile(
+    r"^(?:grades?(?: levels?| span| served)?|years?(?: levels?)?|levels?)\s*[:.]?\s*(?P<v>.+)$",
+    re.I,
+)
+_PHONE_LABEL = re.compile(
+    r"^(?:phone|telephone|tel|ph|p|t|office|main)\b\.?\s*(?:no\.?|number|#)?\s*[:.]?\s*"
+    rf"(?P<v>{PHONE})",
+    re.I,
+)
+URL = r"(?:https?://|www\.)[^\s,;]+|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:org|edu|com|net|us|gov|au)(?:/\S*)?"
+_WEB_LABEL = re.compile(rf"^(?:website|web site|web|url|homepage|site)\s*[:.]?\s*(?P<v>{URL})$", re.I)
+_WEB_BARE = re.compile(rf"^(?P<v>(?:https?://|www\.)\S+)$", re.I)
+_DISTRICT = re.compile(r"^(?:school )?district\s*:\s*(?P<v>.+)$", re.I)
+_ADDRESS_LABEL = re.compile(r"^(?:address|street|location|physical address)\s*:\s*(?P<v>.+)$", re.I)
+_ANY_LABEL = re.compile(r"^[A-Z][A-Za-z/ ]{1,24}:\s*\S")
+
+_CITY = r"[A-Za-z][A-Za-z .'’\-]*?"
+_CSZ_US = re.compile(
+    rf"^(?P<city>{_CITY}),?\s+(?P<region>[A-Z]{{2}}|{US_STATE_NAMES})\.?,?\s+"
+    r"(?P<zip>\d{5}(?:-\d{4})?)$"
+)
+_CSZ_AU = re.compile(
+    rf"^(?P<city>{_CITY}),?\s+(?P<region>{'|'.join(sorted(AU_STATES))}),?\s+(?P<zip>\d{{4}})$"
+)
+STREET_SUFFIXES = (
+    "street|st|avenue|ave|av|road|rd|drive|dr|boulevard|blvd|lane|ln|way|court|ct|place|pl|"
+    "parkway|pkwy|highway|hwy|circle|cir|terrace|ter|trail|trl|parade|pde|crescent|cres|cr|"
+    "square|sq|loop|pike|plaza|row|close|grove|gr|esplanade|esp|freeway|fwy|expressway|"
+    "route|rte|alley|broadway|mall|path|run|walk|crossing|xing|point|pt"
+)
+_SUFFIX_RE = re.compile(rf"\b(?:{STREET_SUFFIXES})\b\.?", re.I)
+_ADDRESS_START = re.compile(
+    r"^(?:\d+[A-Za-z]?(?:[-/]\d+[A-Za-z]?)?\s+\S|[NSEW]\d+\s|p\.?\s?o\.?\s*box\b|box\s+\d|"
+    r"(?:unit|suite|ste|lot|rr|rural route)\b\.?\s*\d)",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One stripped line of chunk text; ``start``/``end`` index into the chunk text."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Field:
+    """What a line holds. ``kind`` is one of: phone, grades, website, csz, address,
+    address_csz, district, label (a labelled line we keep in the block but do not extract),
+    text (anything else: a name, a heading, prose)."""
+
+    kind: str
+    values: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def strong(self) -> bool:
+        """A field that shows a line above it names a school (labels and text do not)."""
+        return self.kind not in ("label", "text")
+
+
+def split_lines(text: str) -> list[Line]:
+    lines: list[Line] = []
+    pos = 0
+    for raw in text.splitlines(keepends=True):
+        body = raw.rstrip("\r\n")
+        stripped = body.strip()
+        if stripped:
+            lead = len(body) - len(body.lstrip())
+            lines.append(Line(stripped, pos + lead, pos + lead + len(stripped)))
+        pos += len(raw)
+    return lines
+
+
+def parse_csz(text: str) -> dict[str, str] | None:
+    """'City, ST 12345' (US) or 'SUBURB WA 6230' (AU) -> city, region, postal_code, country."""
+    for pattern, country in ((_CSZ_US, "US"), (_CSZ_AU, "AU")):
+        m = pattern.match(text)
+        if not m:
+            continue
+        region = m.group("region")
+        if country == "US" and len(region) == 2 and region not in US_STATES:
+            continue
+        city = m.group("city").strip(" ,")
+        if not city or len(city) > 40:
+            continue
+        return {"city": city, "region": region, "postal_code": m.group("zip"), "country": country}
+    return None
+
+
+def looks_like_address(text: str) -> bool:
+    if _ADDRESS_START.match(text):
+        return len(text) <= 80 and not PHONE_RE.fullmatch(text)
+    # No house number (rural or AU listings): "HOTCHIN STREET" - a short line ending in a suffix
+    words = text.split()
+    return 2 <= len(words) <= 5 and bool(_SUFFIX_RE.fullmatch(words[-1]))
+
+
+def _phone_field(text: str) -> Field | None:
+    m = _PHONE_LABEL.match(text)
+    if m:
+        return Field("phone", {"phone": m.group("v").strip()})
+    m = PHONE_RE.match(text)
+    # a bare number, possibly followed by "Fax ..." on the same line
+    if m and (m.end() == len(text) or re.match(r"\s*[|,;/]?\s*(fax|f)\b", text[m.end() :], re.I)):
+        return Field("phone", {"phone": m.group(0).strip()})
+    return None
+
+
+def _labelled(text: str) -> Field | None:
+    m = _GRADE_LABEL.match(text)
+    if m and re.match(GRADE_TOKEN, m.group("v"), re.I):
+        return Field("grades", {"grades": m.group("v").strip()})
+    m = _WEB_LABEL.match(text) or _WEB_BARE.match(text)
+    if m:
+        return Field("website", {"website": m.group("v").rstrip(".,;")})
+    m = _DISTRICT.match(text)
+    if m:
+        return Field("district", {"district": m.group("v").strip()})
+    m = _ADDRESS_LABEL.match(text)
+    if m:
+        return _address_field(m.group("v").strip()) or Field("address", {"address": m.group("v")})
+    return None
+
+
+def _address_field(text: str) -> Field | None:
+    csz = parse_csz(text)
+    if csz:
+        return Field("csz", csz)
+    # "123 Main St, Springfield, IL 62701" on one line
+    parts = text.split(",", 1)
+    if len(parts) == 2 and looks_like_address(parts[0]):
+        csz = parse_csz(parts[1].strip())
+        if csz:
+            return Field("address_csz", {"address": parts[0].strip(), **csz})
+    if looks_like_address(text):
+        return Field("address", {"address": text})
+    return None
+
+
+def classify(text: str) -> Field:
+    found = _phone_field(text) or _labelled(text) or _address_field(text)
+    if found:
+        return found
+    if _ANY_LABEL.match(text):
+        return Field("label")
+    return Field("text")

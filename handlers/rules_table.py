@@ -1,0 +1,200 @@
+"""Tables: a header line naming columns ("School Name  Address  City  ZIP  Phone"), rows below.
+
+pypdf joins a row's cells with one space unless the PDF leaves wide gaps, so a row is split
+two ways: by runs of 2+ spaces/tabs when the header splits that way, otherwise by recognizing
+the fields (phone, ZIP, grades, street number) inside a single-spaced row.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from handlers.rules_fields import (
+    AU_STATES,
+    GRADES_RE,
+    PHONE_RE,
+    URL,
+    US_STATES,
+    parse_csz,
+)
+from handlers.rules_names import TYPE_WORDS
+
+# header words -> the field the column holds
+_COLUMNS: tuple[tuple[str, str], ...] = (
+    (r"school(?: name)?|name(?: of school)?|institution|campus", "name"),
+    (r"(?:street |physical |mailing )?address|street|location", "address"),
+    (r"city|suburb|town|locality", "city"),
+    (r"state|st|province|region", "region"),
+    (r"zip(?: code)?|postcode|post code|postal code|zip\+4", "postal_code"),
+    (r"phone|telephone|tel|phone number|ph", "phone"),
+    (r"grades?(?: levels?| span| served)?|years?(?: levels?)?|levels?", "grades"),
+    (r"website|web site|web|url", "website"),
+    (r"district|lea|school district", "district"),
+    (r"county|type|principal|email|e-mail|fax|enrollment|code|id|no\.?|#", "other"),
+)
+_CELL_SPLIT = re.compile(r"\t+|\s{2,}")
+_HOUSE_NO = re.compile(r"^\d+[A-Za-z]?(?:-\d+)?$")
+_PO_BOX = re.compile(r"^(?:p\.?\s?o\.?|box)$", re.I)
+_SUFFIX_TOKEN = re.compile(
+    r"^(?:st|street|ave|avenue|av|rd|road|dr|drive|blvd|boulevard|ln|lane|way|ct|court|pl|"
+    r"place|pkwy|parkway|hwy|highway|cir|circle|ter|terrace|trl|trail|pde|parade|cres|"
+    r"crescent|sq|square|loop|pike|plaza|broadway|fwy|freeway|route|rte)\.?,?$",
+    re.I,
+)
+_DIRECTIONAL = re.compile(r"^(?:n|s|e|w|ne|nw|se|sw|north|south|east|west)\.?,?$", re.I)
+_UNIT = re.compile(r"^(?:ste|suite|unit|#\d+|apt|bldg)\.?$", re.I)
+_TYPE_TOKEN = re.compile(rf"^(?:{TYPE_WORDS})\.?,?$", re.I)
+_ZIP = re.compile(r"^\d{5}(?:-\d{4})?$|^\d{4}$")
+
+
+def _column(cell: str) -> str | None:
+    cell = cell.strip().lower().rstrip(":")
+    for pattern, name in _COLUMNS:
+        if re.fullmatch(pattern, cell):
+            return name
+    return None
+
+
+@dataclass(frozen=True)
+class Header:
+    columns: tuple[str, ...]  # field per column, in order
+    split: bool  # cells separated by 2+ spaces / tabs
+
+
+def parse_header(text: str) -> Header | None:
+    """A table header: a school-name column and at least two other known columns."""
+    if any(ch.isdigit() for ch in text):
+        return None
+    cells = [c for c in _CELL_SPLIT.split(text) if c]
+    split = len(cells) >= 3
+    columns = [_column(c) for c in cells] if split else _scan_words(text)
+    if split and None in columns:
+        columns, split = _scan_words(text), False
+    found = [c for c in columns if c]
+    if "name" not in found or len(set(found) - {"name", "other"}) < 2:
+        return None
+    return Header(tuple(c for c in found), split)
+
+
+def _scan_words(text: str) -> list[str | None]:
+    """Single-spaced header: match the longest known column names, left to right."""
+    words = text.split()
+    out: list[str | None] = []
+    i = 0
+    while i < len(words):
+        for size in (3, 2, 1):
+            col = _column(" ".join(words[i : i + size]))
+            if col:
+                out.append(col)
+                i += size
+                break
+        else:
+            return [None]
+    return out
+
+
+def parse_row(text: str, header: Header) -> dict[str, str] | None:
+    if header.split:
+        cells = [c.strip() for c in _CELL_SPLIT.split(text) if c.strip()]
+        if len(cells) == len(header.columns):
+            row = {col: cell for col, cell in zip(header.columns, cells, strict=True)}
+            row.pop("other", None)
+            return row if row.get("name") else None
+    return _parse_tokens(text, header)
+
+
+def _take(pattern: re.Pattern[str], text: str) -> tuple[str | None, str]:
+    m = pattern.search(text)
+    if not m:
+        return None, text
+    return m.group(0).strip(), (text[: m.start()] + " " + text[m.end() :]).strip()
+
+
+def _parse_tokens(text: str, header: Header) -> dict[str, str] | None:
+    cols = set(header.columns)
+    row: dict[str, str] = {}
+    phone, text = _take(PHONE_RE, text)
+    if phone:
+        row["phone"] = phone
+    if "website" in cols:
+        site, text = _take(re.compile(URL, re.I), text)
+        if site:
+            row["website"] = site
+    tokens = text.split()
+    _take_tail_fields(tokens, cols, row)
+    if header.columns[0] != "name" and tokens and tokens[0].isdigit():
+        tokens = tokens[1:]  # a leading code / id column
+    _split_name_address(tokens, cols, row)
+    strong = {"phone", "postal_code", "grades", "address"} & row.keys()
+    return row if row.get("name") and strong else None
+
+
+def _take_tail_fields(tokens: list[str], cols: set[str], row: dict[str, str]) -> None:
+    """Grades, ZIP and state sit in short cells; take them from the right of the row."""
+    if "grades" in cols and tokens and GRADES_RE.match(tokens[-1]):
+        row["grades"] = tokens.pop()
+    for i in range(len(tokens) - 1, 0, -1):
+        if "postal_code" in cols and _ZIP.match(tokens[i]):
+            row["postal_code"] = tokens.pop(i)
+            if i - 1 > 0 and tokens[i - 1].upper() in US_STATES | AU_STATES:
+                row["region"] = tokens.pop(i - 1)
+            break
+    if "region" in cols and "region" not in row:
+        for i in range(len(tokens) - 1, 0, -1):
+            if tokens[i] in US_STATES | AU_STATES:
+                row["region"] = tokens.pop(i)
+                break
+
+
+def _address_start(tokens: list[str]) -> int:
+    for i, tok in enumerate(tokens[1:], 1):
+        if _HOUSE_NO.match(tok) or _PO_BOX.match(tok):
+            return i
+    # no street number: the name ends at its last type word ("ADAM ROAD PRIMARY SCHOOL")
+    for i in range(len(tokens) - 1, 0, -1):
+        if _TYPE_TOKEN.match(tokens[i - 1]) and not _TYPE_TOKEN.match(tokens[i]):
+            return i
+    return len(tokens)
+
+
+def _address_end(tokens: list[str]) -> int:
+    """Where the street ends and the city starts: after the first street suffix."""
+    if _PO_BOX.match(tokens[0]):
+        for i, tok in enumerate(tokens[:4]):
+            if tok[:1].isdigit():
+                return i + 1  # "PO Box 158" / "P.O. Box 12"
+    for i, tok in enumerate(tokens[1:], 1):
+        if _SUFFIX_TOKEN.match(tok):
+            end = i + 1
+            while end < len(tokens) and (
+                _DIRECTIONAL.match(tokens[end]) or _UNIT.match(tokens[end])
+            ):
+                end += 1 + bool(_UNIT.match(tokens[end]))  # a unit carries its number
+            return min(end, len(tokens))
+    # no suffix: a change of case often marks the city ("18255 KINLOCH Redford")
+    for i in range(2, len(tokens)):
+        if tokens[i - 1].isupper() != tokens[i].isupper() and tokens[i][0].isalpha():
+            return i
+    return min(2, len(tokens))
+
+
+def _split_name_address(tokens: list[str], cols: set[str], row: dict[str, str]) -> None:
+    start = _address_start(tokens)
+    row["name"] = " ".join(tokens[:start])
+    rest = tokens[start:]
+    if not rest:
+        return
+    if "address" not in cols:
+        row["city"] = " ".join(rest)
+        return
+    if "city" not in cols:
+        csz = parse_csz(" ".join(rest))
+        row["address"] = " ".join(rest)
+        if csz:
+            row.update(csz)
+        return
+    end = _address_end(rest)
+    row["address"] = " ".join(rest[:end])
+    if rest[end:]:
+        row["city"] = " ".join(rest[end:])

@@ -1,0 +1,614 @@
+"""The SQLAlchemy implementation of ``pipeline.store.QueueStore`` for SQLite and PostgreSQL.
+
+Dialect differences are two small hooks: how a claim or an admission is serialized
+(SQLite: ``BEGIN IMMEDIATE`` already holds the single write lock; PostgreSQL: a
+transaction-level advisory lock), and how rows are locked (``FOR UPDATE SKIP LOCKED``).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Connection, Row, Table, and_, func, insert, or_, select, text, update
+
+from models.base import Base, utcnow
+from models.batcher import AsyncRunner, BatchRunner, ThreadRunner, WriteBatcher
+from models.db import Database
+from models.retrying import retry_locked
+from models.tables import Task, TaskEvent, TaskStep, Worker
+from pipeline.errors import NotFoundError, TaskLimitError
+from pipeline.store import (
+    Claimed,
+    EventInfo,
+    EventType,
+    Limits,
+    TaskInfo,
+    TaskStatus,
+)
+
+tasks = cast(Table, Task.__table__)
+steps_t = cast(Table, TaskStep.__table__)
+events_t = cast(Table, TaskEvent.__table__)
+workers_t = cast(Table, Worker.__table__)
+
+PROCESSING = TaskStatus.PROCESSING.value
+PENDING = TaskStatus.PENDING.value
+CLAIM_LOCK_KEY = 0x5C0011  # any constant: one advisory lock serializes all claims
+
+EventSink = Callable[[list[EventInfo]], None]
+Result = tuple[Any, list[EventInfo]]
+
+
+class SqlQueueStore:
+    def __init__(self, db: Database, on_events: EventSink | None = None) -> None:
+        self.db = db
+        runner: BatchRunner = (
+            ThreadRunner(db.sync_write) if db.sync_write is not None else AsyncRunner(db.write)
+        )
+        self._batcher = WriteBatcher(runner)
+        self._on_events = on_events
+        self._pg = db.dialect == "postgresql"
+
+    def set_event_sink(self, sink: EventSink | None) -> None:
+        self._on_events = sink
+
+    async def create_schema(self) -> None:
+        async with self.db.write.begin() as conn:
+            await conn.run_sync(Base.metadata.create_all)
+
+    async def close(self) -> None:
+        await self._batcher.close()
+
+    # --- plumbing ---------------------------------------------------------------------
+
+    async def _write(self, op: Callable[[Connection], Result]) -> Any:
+        result, events = await self._batcher.submit(op)
+        if events and self._on_events is not None:
+            self._on_events(events)
+        return result
+
+    async def _read(self, op: Callable[[Connection], Any]) -> Any:
+        async def run() -> Any:
+            async with self.db.read.connect() as conn:
+                return await conn.run_sync(op)
+
+        return await retry_locked(run)
+
+    def _serialize(self, conn: Connection, key: int) -> None:
+        if self._pg:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+    def _event(
+        self,
+        conn: Connection,
+        task_id: int,
+        user_id: str,
+        kind: EventType,
+        data: dict[str, Any] | None = None,
+    ) -> EventInfo:
+        now = utcnow()
+        row = conn.execute(
+            insert(events_t)
+            .values(
+                task_id=task_id, user_id=user_id, type=kind.value, data=data or {}, created_at=now
+            )
+            .returning(events_t.c.id)
+        )
+        return EventInfo(row.scalar_one(), task_id, user_id, kind, data or {}, now)
+
+    # --- producers --------------------------------------------------------------------
+
+    async def enqueue(
+        self,
+        type: str,
+        user_id: str,
+        payload: dict[str, Any],
+        *,
+        max_attempts: int,
+        max_active_per_user: int,
+    ) -> TaskInfo:
+        def op(conn: Connection) -> Result:
+            self._serialize(conn, _user_key(user_id))
+            active = _active_count(conn, user_id)
+            if active >= max_active_per_user:
+                return TaskLimitError(user_id, max_active_per_user, active), []
+            now = utcnow()
+            row = conn.execute(
+                insert(tasks)
+                .values(
+                    type=type,
+                    user_id=user_id,
+                    payload=payload,
+                    status=PENDING,
+                    max_attempts=max_attempts,
+                    created_at=now,
+                    progress=0,
+                    attempts=0,
+                    cancel_requested=False,
+                )
+                .returning(*tasks.c)
+            )
+            info = _task_info(row.one())
+            event = self._event(conn, info.id, user_id, EventType.QUEUED, {"type": type})
+            return info, [event]
+
+        result = await self._write(op)
+        if isinstance(result, TaskLimitError):
+            raise result
+        return result  # type: ignore[no-any-return]
+
+    async def request_cancel(self, task_id: int) -> TaskStatus:
+        def op(conn: Connection) -> Result:
+            row = (conn.execute(select(tasks).where(tasks.c.id == task_id))).one_or_none()
+            if row is None:
+                return None, []
+            status = TaskStatus(row.status)
+            if status is TaskStatus.PENDING:
+                conn.execute(
+                    update(tasks)
+                    .where(tasks.c.id == task_id)
+                    .values(
+                        status=TaskStatus.CANCELLED.value,
+                        completed_at=utcnow(),
+                        cancel_requested=True,
+                        error="cancelled before it started",
+                    )
+                )
+                ev = self._event(conn, task_id, row.user_id, EventType.CANCELLED, {})
+                return TaskStatus.CANCELLED, [ev]
+            if status is TaskStatus.PROCESSING:
+                conn.execute(
+                    update(tasks).where(tasks.c.id == task_id).values(cancel_requested=True)
+                )
+            return status, []
+
+        status = await self._write(op)
+        if status is None:
+            raise NotFoundError(f"no task {task_id}")
+        return status  # type: ignore[no-any-return]
+
+    async def retry(self, task_id: int, *, max_active_per_user: int) -> TaskInfo:
+        def op(conn: Connection) -> Result:
+            row = (conn.execute(select(tasks).where(tasks.c.id == task_id))).one_or_none()
+            if row is None:
+                return NotFoundError(f"no task {task_id}"), []
+            if row.status not in (TaskStatus.FAILED.value, TaskStatus.CANCELLED.value):
+                return ValueError(
+                    f"task {task_id} is {row.status}; only failed or cancelled tasks can be retried"
+                ), []
+            self._serialize(conn, _user_key(row.user_id))
+            active = _active_count(conn, row.user_id)
+            if active >= max_active_per_user:
+                return TaskLimitError(row.user_id, max_active_per_user, active), []
+            new = conn.execute(
+                update(tasks)
+                .where(tasks.c.id == task_id)
+                .values(
+                    status=PENDING,
+                    attempts=0,
+                    error=None,
+                    cancel_requested=False,
+                    run_after=None,
+                    completed_at=None,
+                    owner=None,
+                    lease_expires_at=None,
+                )
+                .returning(*tasks.c)
+            )
+            ev = self._event(conn, task_id, row.user_id, EventType.QUEUED, {"retry": True})
+            return _task_info(new.one()), [ev]
+
+        result = await self._write(op)
+        if isinstance(result, Exception):
+            raise result
+        return result  # type: ignore[no-any-return]
+
+    # --- workers ----------------------------------------------------------------------
+
+    async def register_worker(self, worker_id: str, host: str, pid: int) -> None:
+        def op(conn: Connection) -> Result:
+            now = utcnow()
+            conn.execute(
+                insert(workers_t).values(
+                    id=worker_id, host=host, pid=pid, started_at=now, heartbeat_at=now
+                )
+            )
+            return None, []
+
+        await self._write(op)
+
+    async def claim(self, worker_id: str, want: int, limits: Limits, lease_s: float) -> Claimed:
+        def op(conn: Connection) -> Result:
+            return self._claim(conn, worker_id, want, limits, lease_s)
+
+        result: Claimed = await self._write(op)
+        return result
+
+    def _claim(
+        self, conn: Connection, worker_id: str, want: int, limits: Limits, lease_s: float
+    ) -> Result:
+        self._serialize(conn, CLAIM_LOCK_KEY)
+        running = _running_per_user(conn)
+        free = min(want, limits.max_processing - sum(running.values()))
+        if free <= 0:
+            return Claimed(()), []
+        now = utcnow()
+        candidates = self._candidates(conn, limits.max_processing_per_user, now)
+        # Fairness: a user with fewer tasks running goes first, then oldest task first.
+        candidates.sort(key=lambda c: (running.get(c.user_id, 0) + c.rn, c.id))
+        claimed: list[TaskInfo] = []
+        gave_up: list[int] = []
+        events: list[EventInfo] = []
+        for cand in candidates:
+            if len(claimed) >= free:
+                break
+            if running.get(cand.user_id, 0) >= limits.max_processing_per_user:
+                continue
+            if cand.attempts >= cand.max_attempts:
+                events += self._give_up(conn, cand, now)
+                gave_up.append(cand.id)
+                continue
+            info = self._take(conn, cand.id, worker_id, now, lease_s)
+            if info is None:
+                continue
+            running[cand.user_id] = running.get(cand.user_id, 0) + 1
+            claimed.append(info)
+            events.append(
+                self._event(
+                    conn,
+                    info.id,
+                    info.user_id,
+                    EventType.STARTED,
+                    {"attempt": info.attempts, "worker": worker_id},
+                )
+            )
+        return Claimed(tuple(claimed), tuple(gave_up)), events
+
+    def _candidates(self, conn: Connection, per_user: int, now: datetime) -> list[Any]:
+        ready = and_(
+            tasks.c.status == PENDING,
+            or_(tasks.c.run_after.is_(None), tasks.c.run_after <= now),
+        )
+        rn = func.row_number().over(partition_by=tasks.c.user_id, order_by=tasks.c.id)
+        inner = (
+            select(
+                tasks.c.id, tasks.c.user_id, tasks.c.attempts, tasks.c.max_attempts, rn.label("rn")
+            )
+            .where(ready)
+            .subquery()
+        )
+        rows = conn.execute(select(inner).where(inner.c.rn <= per_user))
+        found = list(rows)
+        if self._pg and found:
+            # Rows another transaction holds are skipped, never waited for.
+            locked = conn.execute(
+                select(tasks.c.id)
+                .where(tasks.c.id.in_([r.id for r in found]))
+                .where(tasks.c.status == PENDING)
+                .with_for_update(skip_locked=True)
+            )
+            keep = {r.id for r in locked}
+            found = [r for r in found if r.id in keep]
+        return found
+
+    def _take(
+        self, conn: Connection, task_id: int, worker_id: str, now: datetime, lease_s: float
+    ) -> TaskInfo | None:
+        row = conn.execute(
+            update(tasks)
+            .where(tasks.c.id == task_id, tasks.c.status == PENDING)
+            .values(
+                status=PROCESSING,
+                owner=worker_id,
+                attempts=tasks.c.attempts + 1,
+                lease_expires_at=now + timedelta(seconds=lease_s),
+                run_after=None,
+                started_at=func.coalesce(tasks.c.started_at, now),
+            )
+            .returning(*tasks.c)
+        )
+        found = row.one_or_none()
+        return None if found is None else _task_info(found)
+
+    def _give_up(self, conn: Connection, cand: Any, now: datetime) -> list[EventInfo]:
+        error = f"gave up after {cand.attempts} attempts"
+        prior = (conn.execute(select(tasks.c.error).where(tasks.c.id == cand.id))).scalar()
+        if prior:
+            error += f"; last error: {prior}"
+        conn.execute(
+            update(tasks)
+            .where(tasks.c.id == cand.id, tasks.c.status == PENDING)
+            .values(status=TaskStatus.FAILED.value, error=error, completed_at=now)
+        )
+        return [self._event(conn, cand.id, cand.user_id, EventType.FAILED, {"error": error})]
+
+    async def heartbeat(self, worker_id: str, task_ids: Sequence[int], lease_s: float) -> set[int]:
+        def op(conn: Connection) -> Result:
+            now = utcnow()
+            conn.execute(
+                update(workers_t).where(workers_t.c.id == worker_id).values(heartbeat_at=now)
+            )
+            if not task_ids:
+                return set(), []
+            mine = and_(
+                tasks.c.id.in_(list(task_ids)),
+                tasks.c.owner == worker_id,
+                tasks.c.status == PROCESSING,
+            )
+            conn.execute(
+                update(tasks).where(mine).values(lease_expires_at=now + timedelta(seconds=lease_s))
+            )
+            rows = conn.execute(
+                select(tasks.c.id).where(
+                    tasks.c.id.in_(list(task_ids)),
+                    or_(
+                        tasks.c.cancel_requested.is_(True),
+                        tasks.c.owner != worker_id,
+                        tasks.c.status != PROCESSING,
+                    ),
+                )
+            )
+            return {r.id for r in rows}, []
+
+        result: set[int] = await self._write(op)
+        return result
+
+    async def _owned_update(
+        self,
+        task_id: int,
+        owner: str,
+        values: dict[str, Any],
+        kind: EventType | None,
+        data: dict[str, Any] | None = None,
+        before: Callable[[Connection], Any] | None = None,
+    ) -> bool:
+        def op(conn: Connection) -> Result:
+            row = conn.execute(
+                update(tasks)
+                .where(tasks.c.id == task_id, tasks.c.owner == owner, tasks.c.status == PROCESSING)
+                .values(**values)
+                .returning(tasks.c.user_id)
+            )
+            user_id = row.scalar_one_or_none()
+            if user_id is None:
+                return False, []
+            if before is not None:
+                before(conn)
+            if kind is None:
+                return True, []
+            return True, [self._event(conn, task_id, user_id, kind, data)]
+
+        result: bool = await self._write(op)
+        return result
+
+    async def save_step(
+        self, task_id: int, owner: str, name: str, output: Any, progress: int | None
+    ) -> bool:
+        def store_step(conn: Connection) -> None:
+            exists = conn.execute(
+                select(steps_t.c.name).where(steps_t.c.task_id == task_id, steps_t.c.name == name)
+            )
+            if exists.first() is None:
+                conn.execute(
+                    insert(steps_t).values(
+                        task_id=task_id, name=name, output=output, created_at=utcnow()
+                    )
+                )
+
+        values: dict[str, Any] = {"stage": name}
+        data: dict[str, Any] = {"stage": name}
+        if progress is not None:
+            values["progress"] = progress
+            data["progress"] = progress
+        kind = EventType.PROGRESS if progress is not None else None
+        return await self._owned_update(task_id, owner, values, kind, data, before=store_step)
+
+    async def update_progress(
+        self, task_id: int, owner: str, progress: int, message: str | None
+    ) -> bool:
+        data: dict[str, Any] = {"progress": progress}
+        if message:
+            data["message"] = message
+        return await self._owned_update(
+            task_id, owner, {"progress": progress}, EventType.PROGRESS, data
+        )
+
+    async def complete(self, task_id: int, owner: str, result: Any) -> bool:
+        values = _finished(TaskStatus.COMPLETED) | {
+            "result": result,
+            "progress": 100,
+            "error": None,
+        }
+        return await self._owned_update(
+            task_id, owner, values, EventType.COMPLETED, {"result": result}
+        )
+
+    async def fail(self, task_id: int, owner: str, error: str) -> bool:
+        values = _finished(TaskStatus.FAILED) | {"error": error}
+        return await self._owned_update(task_id, owner, values, EventType.FAILED, {"error": error})
+
+    async def cancelled(self, task_id: int, owner: str) -> bool:
+        values = _finished(TaskStatus.CANCELLED) | {"error": "cancelled by request"}
+        return await self._owned_update(task_id, owner, values, EventType.CANCELLED, {})
+
+    async def requeue(self, task_id: int, owner: str, error: str, delay_s: float) -> bool:
+        values = {
+            "status": PENDING,
+            "owner": None,
+            "lease_expires_at": None,
+            "error": error,
+            "run_after": utcnow() + timedelta(seconds=delay_s),
+        }
+        return await self._owned_update(
+            task_id,
+            owner,
+            values,
+            EventType.RETRYING,
+            {"error": error, "delay_s": round(delay_s, 3)},
+        )
+
+    async def release(self, task_id: int, owner: str) -> bool:
+        values = {
+            "status": PENDING,
+            "owner": None,
+            "lease_expires_at": None,
+            "attempts": tasks.c.attempts - 1,
+        }
+        return await self._owned_update(
+            task_id, owner, values, EventType.RETRYING, {"reason": "worker shut down"}
+        )
+
+    async def recover_expired(self) -> list[int]:
+        def op(conn: Connection) -> Result:
+            now = utcnow()
+            rows = list(
+                conn.execute(
+                    select(
+                        tasks.c.id, tasks.c.user_id, tasks.c.cancel_requested, tasks.c.owner
+                    ).where(tasks.c.status == PROCESSING, tasks.c.lease_expires_at < now)
+                )
+            )
+            events = []
+            for r in rows:
+                status = TaskStatus.CANCELLED if r.cancel_requested else TaskStatus.PENDING
+                extra = _finished(status) if status.terminal else {}
+                conn.execute(
+                    update(tasks)
+                    .where(
+                        tasks.c.id == r.id, tasks.c.status == PROCESSING, tasks.c.owner == r.owner
+                    )
+                    .values(status=status.value, owner=None, lease_expires_at=None, **extra)
+                )
+                kind = EventType.CANCELLED if status.terminal else EventType.RETRYING
+                events.append(
+                    self._event(
+                        conn, r.id, r.user_id, kind, {"reason": f"lease of {r.owner} expired"}
+                    )
+                )
+            return [r.id for r in rows], events
+
+        result: list[int] = await self._write(op)
+        return result
+
+    # --- readers ----------------------------------------------------------------------
+
+    async def get_task(self, task_id: int) -> TaskInfo:
+        def op(conn: Connection) -> Row[Any] | None:
+            return (conn.execute(select(tasks).where(tasks.c.id == task_id))).one_or_none()
+
+        row = await self._read(op)
+        if row is None:
+            raise NotFoundError(f"no task {task_id}")
+        return _task_info(row)
+
+    async def list_tasks(
+        self, *, status: TaskStatus | None = None, user_id: str | None = None, limit: int = 100
+    ) -> list[TaskInfo]:
+        query = select(tasks).order_by(tasks.c.id.desc()).limit(limit)
+        if status is not None:
+            query = query.where(tasks.c.status == status.value)
+        if user_id is not None:
+            query = query.where(tasks.c.user_id == user_id)
+
+        def op(conn: Connection) -> list[Row[Any]]:
+            return list(conn.execute(query))
+
+        return [_task_info(r) for r in await self._read(op)]
+
+    async def steps(self, task_id: int, prefix: str = "") -> dict[str, Any]:
+        query = select(steps_t.c.name, steps_t.c.output).where(steps_t.c.task_id == task_id)
+        if prefix:
+            query = query.where(steps_t.c.name.startswith(prefix, autoescape=True))
+
+        def op(conn: Connection) -> dict[str, Any]:
+            return {r.name: r.output for r in conn.execute(query)}
+
+        result: dict[str, Any] = await self._read(op)
+        return result
+
+    async def events_since(
+        self,
+        after_id: int,
+        *,
+        user_id: str | None = None,
+        task_id: int | None = None,
+        limit: int = 1000,
+    ) -> list[EventInfo]:
+        query = select(events_t).where(events_t.c.id > after_id).order_by(events_t.c.id)
+        if user_id is not None:
+            query = query.where(events_t.c.user_id == user_id)
+        if task_id is not None:
+            query = query.where(events_t.c.task_id == task_id)
+
+        def op(conn: Connection) -> list[Row[Any]]:
+            return list(conn.execute(query.limit(limit)))
+
+        return [
+            EventInfo(r.id, r.task_id, r.user_id, EventType(r.type), r.data or {}, r.created_at)
+            for r in await self._read(op)
+        ]
+
+    async def counts(self) -> dict[str, int]:
+        query = select(tasks.c.status, func.count()).group_by(tasks.c.status)
+
+        def op(conn: Connection) -> dict[str, int]:
+            return {r[0]: int(r[1]) for r in conn.execute(query)}
+
+        result: dict[str, int] = await self._read(op)
+        return result
+
+
+def _finished(status: TaskStatus) -> dict[str, Any]:
+    return {
+        "status": status.value,
+        "completed_at": utcnow(),
+        "owner": None,
+        "lease_expires_at": None,
+    }
+
+
+def _user_key(user_id: str) -> int:
+    # Advisory lock keys are 64-bit ints; crc32 spreads users over them deterministically.
+    return zlib.crc32(user_id.encode()) + 1_000_000
+
+
+def _active_count(conn: Connection, user_id: str) -> int:
+    query = select(func.count()).where(
+        tasks.c.user_id == user_id, tasks.c.status.in_([PENDING, PROCESSING])
+    )
+    return int((conn.execute(query)).scalar_one())
+
+
+def _running_per_user(conn: Connection) -> dict[str, int]:
+    query = (
+        select(tasks.c.user_id, func.count())
+        .where(tasks.c.status == PROCESSING)
+        .group_by(tasks.c.user_id)
+    )
+    return {r[0]: int(r[1]) for r in conn.execute(query)}
+
+
+def _task_info(row: Row[Any]) -> TaskInfo:
+    return TaskInfo(
+        id=row.id,
+        type=row.type,
+        status=TaskStatus(row.status),
+        user_id=row.user_id,
+        payload=row.payload or {},
+        result=row.result,
+        error=row.error,
+        progress=row.progress,
+        stage=row.stage,
+        attempts=row.attempts,
+        max_attempts=row.max_attempts,
+        owner=row.owner,
+        lease_expires_at=row.lease_expires_at,
+        run_after=row.run_after,
+        cancel_requested=bool(row.cancel_requested),
+        created_at=row.created_at,
+        started_at=row.started_at,
+        completed_at=row.completed_at,
+    )

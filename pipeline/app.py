@@ -1,0 +1,43 @@
+"""Wiring: one object that owns the database, store, queue, event hub and handlers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models.db import Database, default_url, open_database
+from models.queue_store import SqlQueueStore
+from pipeline.events import EventHub
+from pipeline.handlers import HandlerRegistry
+from pipeline.queue import TaskQueue
+from pipeline.settings import QueueSettings
+from pipeline.worker import Worker
+
+
+@dataclass
+class App:
+    db: Database
+    store: SqlQueueStore
+    hub: EventHub
+    queue: TaskQueue
+    handlers: HandlerRegistry
+    settings: QueueSettings
+
+    def new_worker(self) -> Worker:
+        worker = Worker(self.store, self.handlers, self.settings, self.hub)
+        self.queue.attach(worker)
+        return worker
+
+    async def close(self) -> None:
+        await self.store.close()
+        await self.db.dispose()
+
+
+async def open_app(url: str | None = None, settings: QueueSettings | None = None) -> App:
+    """Open (and create on first use) the database at ``url``; the default is a SQLite file."""
+    settings = settings or QueueSettings.from_env()
+    db = open_database(url or default_url())
+    hub = EventHub()
+    store = SqlQueueStore(db, on_events=hub.publish)
+    await store.create_schema()
+    queue = TaskQueue(store, settings, hub)
+    return App(db, store, hub, queue, HandlerRegistry(), settings)

@@ -1,0 +1,215 @@
+"""A worker process: claims tasks within the limits, runs them, keeps their leases alive.
+
+Background loops (heartbeat, sweeper) run beside the claim loop. Stop is an
+``asyncio.Event``; running tasks get a grace period, then are released to another worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+
+from pipeline.context import LeaseLost, TaskContext
+from pipeline.errors import PermanentError, TransientError
+from pipeline.events import EventHub
+from pipeline.handlers import HandlerRegistry
+from pipeline.retry import backoff_delay
+from pipeline.settings import QueueSettings
+from pipeline.store import Limits, QueueStore, TaskInfo, TaskStatus
+
+log = logging.getLogger("schoolx.worker")
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+class Worker:
+    def __init__(
+        self,
+        store: QueueStore,
+        handlers: HandlerRegistry,
+        settings: QueueSettings,
+        hub: EventHub,
+    ) -> None:
+        self.id = new_worker_id()
+        self.store = store
+        self.handlers = handlers
+        self.settings = settings
+        self.hub = hub
+        self._running: dict[int, asyncio.Task[None]] = {}
+        self._cancel_requested: set[int] = set()
+        self._lost: set[int] = set()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self.limits = Limits(settings.max_processing, settings.max_processing_per_user)
+
+    @property
+    def running(self) -> list[int]:
+        return list(self._running)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def cancel_local(self, task_id: int) -> bool:
+        """Cancel a task this process runs; it stops at its next await."""
+        task = self._running.get(task_id)
+        if task is None:
+            return False
+        self._cancel_requested.add(task_id)
+        task.cancel()
+        return True
+
+    async def run(self, stop: asyncio.Event, *, drain: bool = False) -> None:
+        """Serve until ``stop`` is set; with ``drain``, also return once the queue is empty."""
+        await self.store.register_worker(self.id, socket.gethostname(), os.getpid())
+        await self.store.recover_expired()
+        hub_wake = self.hub.waiter()
+        loops = [
+            asyncio.create_task(self._every(self.settings.heartbeat_s, self._heartbeat)),
+            asyncio.create_task(self._every(self.settings.sweep_s, self._sweep)),
+            asyncio.create_task(self._forward(hub_wake)),
+        ]
+        try:
+            await self._claim_loop(stop, drain)
+        finally:
+            self._stopping = True
+            await self._shutdown()
+            for loop_task in loops:
+                loop_task.cancel()
+            await asyncio.gather(*loops, return_exceptions=True)
+            self.hub.forget(hub_wake)
+
+    async def _claim_loop(self, stop: asyncio.Event, drain: bool) -> None:
+        while not stop.is_set():
+            self._wake.clear()
+            want = self.settings.max_processing - len(self._running)
+            if want > 0:
+                claimed = await self.store.claim(self.id, want, self.limits, self.settings.lease_s)
+                for info in claimed.tasks:
+                    self._start(info)
+                if claimed.tasks or claimed.gave_up:
+                    continue
+            if drain and not self._running and await self._queue_empty():
+                return
+            await self._wait(stop)
+
+    async def _wait(self, stop: asyncio.Event) -> None:
+        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+        try:
+            await asyncio.wait(
+                waiters, timeout=self.settings.poll_s, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def _queue_empty(self) -> bool:
+        counts = await self.store.counts()
+        return counts.get("pending", 0) + counts.get("processing", 0) == 0
+
+    async def _forward(self, hub_wake: asyncio.Event) -> None:
+        # Enqueues in this process wake the claim loop at once instead of at the next poll.
+        while True:
+            await hub_wake.wait()
+            hub_wake.clear()
+            self._wake.set()
+
+    def _start(self, info: TaskInfo) -> None:
+        task = asyncio.create_task(self._execute(info), name=f"task-{info.id}")
+        self._running[info.id] = task
+        task.add_done_callback(functools.partial(self._finished, info.id))
+
+    def _finished(self, task_id: int, _task: asyncio.Task[None]) -> None:
+        self._running.pop(task_id, None)
+        self._cancel_requested.discard(task_id)
+        self._lost.discard(task_id)
+        self._wake.set()
+
+    async def _execute(self, info: TaskInfo) -> None:
+        handler = self.handlers.get(info.type)
+        if handler is None:
+            await self.store.fail(info.id, self.id, f"Unknown task type: {info.type}")
+            return
+        steps = await self.store.steps(info.id) if info.stage is not None else {}
+        ctx = TaskContext(info, self.store, self.id, steps)
+        try:
+            result = await handler(ctx)
+        except asyncio.CancelledError:
+            await self._on_cancelled(info)
+            return
+        except LeaseLost:
+            log.warning("task %s: lease lost; another worker owns it now", info.id)
+            return
+        except Exception as exc:  # every failure ends in a terminal state
+            await self._on_error(info, exc)
+            return
+        await self.store.complete(info.id, self.id, result)
+
+    async def _on_cancelled(self, info: TaskInfo) -> None:
+        if info.id in self._lost:
+            return
+        if info.id in self._cancel_requested:
+            await self.store.cancelled(info.id, self.id)
+            return
+        # Shutdown past the grace period: hand the task back for another worker.
+        await self.store.release(info.id, self.id)
+        raise asyncio.CancelledError
+
+    async def _on_error(self, info: TaskInfo, exc: Exception) -> None:
+        message = str(exc) or type(exc).__name__
+        if isinstance(exc, TransientError):
+            if info.attempts < info.max_attempts:
+                delay = backoff_delay(
+                    info.attempts, self.settings.retry_base_s, self.settings.retry_cap_s
+                )
+                await self.store.requeue(info.id, self.id, message, delay)
+                return
+            message = f"gave up after {info.attempts} attempts: {message}"
+        elif not isinstance(exc, PermanentError):
+            log.exception("task %s: unexpected error", info.id)
+            message = f"internal error: {type(exc).__name__}: {message}"
+        await self.store.fail(info.id, self.id, message)
+
+    async def _every(self, period_s: float, fn: Callable[[], Awaitable[None]]) -> None:
+        while True:
+            await asyncio.sleep(period_s)
+            try:
+                await fn()
+            except Exception:  # a background loop survives a bad tick
+                log.exception("background %s failed; retrying next period", fn.__name__)
+
+    async def _heartbeat(self) -> None:
+        ids = list(self._running)
+        flagged = await self.store.heartbeat(self.id, ids, self.settings.lease_s)
+        for task_id in flagged:
+            if task_id not in self._running:
+                continue
+            info = await self.store.get_task(task_id)
+            if info.owner == self.id and info.status is TaskStatus.PROCESSING:
+                self.cancel_local(task_id)
+            else:
+                self._lost.add(task_id)
+                self._running[task_id].cancel()
+
+    async def _sweep(self) -> None:
+        recovered = await self.store.recover_expired()
+        if recovered:
+            log.info("took back %d tasks whose lease expired: %s", len(recovered), recovered)
+            self._wake.set()
+
+    async def _shutdown(self) -> None:
+        if not self._running:
+            return
+        pending = list(self._running.values())
+        _done, still = await asyncio.wait(pending, timeout=self.settings.shutdown_grace_s)
+        for task in still:
+            task.cancel()
+        with contextlib.suppress(Exception):
+            await asyncio.gather(*still, return_exceptions=True)
