@@ -51,18 +51,19 @@ async def run(n: int, users: int) -> None:
         app.handlers.register("noop", noop_handler)
         worker = app.new_worker()
         stop = asyncio.Event()
-        freed = asyncio.Event()
+        freed = {f"user{i}": asyncio.Event() for i in range(users)}
         started = time.perf_counter()
         worker_task = asyncio.create_task(worker.run(stop))
         done = 0
         per_user = [n // users + (1 if i < n % users else 0) for i in range(users)]
         producers = [
-            asyncio.create_task(produce(app, f"user{i}", c, freed)) for i, c in enumerate(per_user)
+            asyncio.create_task(produce(app, f"user{i}", c, freed[f"user{i}"]))
+            for i, c in enumerate(per_user)
         ]
         async for event in app.queue.subscribe():
             if event.type in (EventType.COMPLETED, EventType.FAILED):
                 done += 1
-                freed.set()
+                freed[event.user_id].set()
                 if done >= n:
                     break
         elapsed = time.perf_counter() - started

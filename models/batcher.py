@@ -27,8 +27,14 @@ T = TypeVar("T")
 Operation = Callable[[Connection], Any]
 
 
+Hook = Callable[[Connection], None]
+# Per-transaction scratch space in ``Connection.info``, emptied whatever the outcome, so
+# nothing an operation buffered can leak into the next transaction on a pooled connection.
+TXN_SCRATCH = "schoolx_txn"
+
+
 class BatchRunner(Protocol):
-    async def run(self, ops: list[Operation]) -> list[Any]: ...
+    async def run(self, ops: list[Operation], before_commit: Hook) -> list[Any]: ...
 
     async def close(self) -> None: ...
 
@@ -40,13 +46,9 @@ class ThreadRunner:
         self._engine = engine
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="schoolx-writer")
 
-    async def run(self, ops: list[Operation]) -> list[Any]:
+    async def run(self, ops: list[Operation], before_commit: Hook) -> list[Any]:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self._run_sync, ops)
-
-    def _run_sync(self, ops: list[Operation]) -> list[Any]:
-        with self._engine.begin() as conn:
-            return [op(conn) for op in ops]
+        return await loop.run_in_executor(self._pool, _run_all, self._engine, ops, before_commit)
 
     async def close(self) -> None:
         self._pool.shutdown(wait=True)
@@ -59,17 +61,39 @@ class AsyncRunner:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def run(self, ops: list[Operation]) -> list[Any]:
+    async def run(self, ops: list[Operation], before_commit: Hook) -> list[Any]:
         async with self._engine.begin() as conn:
-            return await conn.run_sync(lambda sync_conn: [op(sync_conn) for op in ops])
+            return await conn.run_sync(_run_in, ops, before_commit)
 
     async def close(self) -> None:
         return None
 
 
+def _run_all(engine: Engine, ops: list[Operation], before_commit: Hook) -> list[Any]:
+    with engine.begin() as conn:
+        return _run_in(conn, ops, before_commit)
+
+
+def _run_in(conn: Connection, ops: list[Operation], before_commit: Hook) -> list[Any]:
+    conn.info[TXN_SCRATCH] = {}
+    try:
+        results = [op(conn) for op in ops]
+        before_commit(conn)
+        return results
+    finally:
+        conn.info.pop(TXN_SCRATCH, None)
+
+
+def _nothing(_conn: Connection) -> None:
+    return None
+
+
 class WriteBatcher:
-    def __init__(self, runner: BatchRunner, max_batch: int = 256) -> None:
+    def __init__(
+        self, runner: BatchRunner, *, before_commit: Hook = _nothing, max_batch: int = 256
+    ) -> None:
         self._runner = runner
+        self._before_commit = before_commit
         self._max_batch = max_batch
         self._pending: list[tuple[Operation, asyncio.Future[Any]]] = []
         self._wake: asyncio.Event | None = None
@@ -111,7 +135,9 @@ class WriteBatcher:
         if not live:
             return
         try:
-            results = await retry_locked(lambda: self._runner.run([op for op, _ in live]))
+            results = await retry_locked(
+                lambda: self._runner.run([op for op, _ in live], self._before_commit)
+            )
         except Exception:
             # One bad operation must not fail its neighbours: run each alone to isolate it.
             for op, fut in live:
@@ -123,7 +149,7 @@ class WriteBatcher:
 
     async def _run_alone(self, op: Operation, fut: asyncio.Future[Any]) -> None:
         try:
-            (result,) = await retry_locked(lambda: self._runner.run([op]))
+            (result,) = await retry_locked(lambda: self._runner.run([op], self._before_commit))
         except Exception as exc:
             if not fut.done():
                 fut.set_exception(exc)

@@ -12,10 +12,24 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, Table, and_, func, insert, or_, select, text, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.elements import ClauseElement
 
 from models.base import Base, utcnow
-from models.batcher import AsyncRunner, BatchRunner, ThreadRunner, WriteBatcher
+from models.batcher import TXN_SCRATCH, AsyncRunner, BatchRunner, ThreadRunner, WriteBatcher
 from models.db import Database
 from models.retrying import retry_locked
 from models.tables import Task, TaskEvent, TaskStep, Worker
@@ -48,9 +62,12 @@ class SqlQueueStore:
         runner: BatchRunner = (
             ThreadRunner(db.sync_write) if db.sync_write is not None else AsyncRunner(db.write)
         )
-        self._batcher = WriteBatcher(runner)
+        self._batcher = WriteBatcher(runner, before_commit=_flush_events)
         self._on_events = on_events
         self._pg = db.dialect == "postgresql"
+        upsert = postgresql.insert if self._pg else sqlite.insert
+        self._insert_step = upsert(steps_t).on_conflict_do_nothing()
+        self._statements: dict[tuple[str, ...], Any] = {}
 
     def set_event_sink(self, sink: EventSink | None) -> None:
         self._on_events = sink
@@ -89,15 +106,19 @@ class SqlQueueStore:
         kind: EventType,
         data: dict[str, Any] | None = None,
     ) -> EventInfo:
+        # Buffered, and written with the batch's other events in one multi-row INSERT just
+        # before the commit (see _flush_events): same transaction, a fraction of the cost.
         now = utcnow()
-        row = conn.execute(
-            insert(events_t)
-            .values(
-                task_id=task_id, user_id=user_id, type=kind.value, data=data or {}, created_at=now
-            )
-            .returning(events_t.c.id)
+        conn.info[TXN_SCRATCH].setdefault("events", []).append(
+            {
+                "task_id": task_id,
+                "user_id": user_id,
+                "type": kind.value,
+                "data": data or {},
+                "created_at": now,
+            }
         )
-        return EventInfo(row.scalar_one(), task_id, user_id, kind, data or {}, now)
+        return EventInfo(0, task_id, user_id, kind, data or {}, now)
 
     # --- producers --------------------------------------------------------------------
 
@@ -117,19 +138,18 @@ class SqlQueueStore:
                 return TaskLimitError(user_id, max_active_per_user, active), []
             now = utcnow()
             row = conn.execute(
-                insert(tasks)
-                .values(
-                    type=type,
-                    user_id=user_id,
-                    payload=payload,
-                    status=PENDING,
-                    max_attempts=max_attempts,
-                    created_at=now,
-                    progress=0,
-                    attempts=0,
-                    cancel_requested=False,
-                )
-                .returning(*tasks.c)
+                _INSERT_TASK,
+                {
+                    "type": type,
+                    "user_id": user_id,
+                    "payload": payload,
+                    "status": PENDING,
+                    "max_attempts": max_attempts,
+                    "created_at": now,
+                    "progress": 0,
+                    "attempts": 0,
+                    "cancel_requested": False,
+                },
             )
             info = _task_info(row.one())
             event = self._event(conn, info.id, user_id, EventType.QUEUED, {"type": type})
@@ -268,20 +288,7 @@ class SqlQueueStore:
         return Claimed(tuple(claimed), tuple(gave_up)), events
 
     def _candidates(self, conn: Connection, per_user: int, now: datetime) -> list[Any]:
-        ready = and_(
-            tasks.c.status == PENDING,
-            or_(tasks.c.run_after.is_(None), tasks.c.run_after <= now),
-        )
-        rn = func.row_number().over(partition_by=tasks.c.user_id, order_by=tasks.c.id)
-        inner = (
-            select(
-                tasks.c.id, tasks.c.user_id, tasks.c.attempts, tasks.c.max_attempts, rn.label("rn")
-            )
-            .where(ready)
-            .subquery()
-        )
-        rows = conn.execute(select(inner).where(inner.c.rn <= per_user))
-        found = list(rows)
+        found = list(conn.execute(_CANDIDATES, {"now": now, "per_user": per_user}))
         if self._pg and found:
             # Rows another transaction holds are skipped, never waited for.
             locked = conn.execute(
@@ -297,18 +304,9 @@ class SqlQueueStore:
     def _take(
         self, conn: Connection, task_id: int, worker_id: str, now: datetime, lease_s: float
     ) -> TaskInfo | None:
+        lease = now + timedelta(seconds=lease_s)
         row = conn.execute(
-            update(tasks)
-            .where(tasks.c.id == task_id, tasks.c.status == PENDING)
-            .values(
-                status=PROCESSING,
-                owner=worker_id,
-                attempts=tasks.c.attempts + 1,
-                lease_expires_at=now + timedelta(seconds=lease_s),
-                run_after=None,
-                started_at=func.coalesce(tasks.c.started_at, now),
-            )
-            .returning(*tasks.c)
+            _TAKE, {"task_id": task_id, "worker": worker_id, "lease": lease, "now": now}
         )
         found = row.one_or_none()
         return None if found is None else _task_info(found)
@@ -365,14 +363,12 @@ class SqlQueueStore:
         data: dict[str, Any] | None = None,
         before: Callable[[Connection], Any] | None = None,
     ) -> bool:
+        statement = self._owned_statement(values)
+        params = {"_tid": task_id, "_owner": owner}
+        params.update({f"v_{k}": v for k, v in values.items() if not _is_sql(v)})
+
         def op(conn: Connection) -> Result:
-            row = conn.execute(
-                update(tasks)
-                .where(tasks.c.id == task_id, tasks.c.owner == owner, tasks.c.status == PROCESSING)
-                .values(**values)
-                .returning(tasks.c.user_id)
-            )
-            user_id = row.scalar_one_or_none()
+            user_id = conn.execute(statement, params).scalar_one_or_none()
             if user_id is None:
                 return False, []
             if before is not None:
@@ -384,19 +380,38 @@ class SqlQueueStore:
         result: bool = await self._write(op)
         return result
 
+    def _owned_statement(self, values: dict[str, Any]) -> Any:
+        """An UPDATE guarded by owner and status, built once per set of columns.
+
+        Building a Core statement costs several times more than running it on SQLite, and
+        these run a few times per task, so they are cached with bound parameters.
+        """
+        key = tuple(sorted(k if not _is_sql(v) else f"{k}={v}" for k, v in values.items()))
+        statement = self._statements.get(key)
+        if statement is None:
+            assignments = {k: v if _is_sql(v) else bindparam(f"v_{k}") for k, v in values.items()}
+            statement = (
+                update(tasks)
+                .where(
+                    tasks.c.id == bindparam("_tid"),
+                    tasks.c.owner == bindparam("_owner"),
+                    tasks.c.status == PROCESSING,
+                )
+                .values(assignments)
+                .returning(tasks.c.user_id)
+            )
+            self._statements[key] = statement
+        return statement
+
     async def save_step(
         self, task_id: int, owner: str, name: str, output: Any, progress: int | None
     ) -> bool:
         def store_step(conn: Connection) -> None:
-            exists = conn.execute(
-                select(steps_t.c.name).where(steps_t.c.task_id == task_id, steps_t.c.name == name)
+            # A step is written once; a replay after a lost commit must not fail on it.
+            conn.execute(
+                self._insert_step,
+                {"task_id": task_id, "name": name, "output": output, "created_at": utcnow()},
             )
-            if exists.first() is None:
-                conn.execute(
-                    insert(steps_t).values(
-                        task_id=task_id, name=name, output=output, created_at=utcnow()
-                    )
-                )
 
         values: dict[str, Any] = {"stage": name}
         data: dict[str, Any] = {"stage": name}
@@ -537,14 +552,11 @@ class SqlQueueStore:
         task_id: int | None = None,
         limit: int = 1000,
     ) -> list[EventInfo]:
-        query = select(events_t).where(events_t.c.id > after_id).order_by(events_t.c.id)
-        if user_id is not None:
-            query = query.where(events_t.c.user_id == user_id)
-        if task_id is not None:
-            query = query.where(events_t.c.task_id == task_id)
+        query = _EVENTS_SINCE[(user_id is not None, task_id is not None)]
+        params = {"after": after_id, "user_id": user_id, "task_id": task_id, "limit": limit}
 
         def op(conn: Connection) -> list[Row[Any]]:
-            return list(conn.execute(query.limit(limit)))
+            return list(conn.execute(query, params))
 
         return [
             EventInfo(r.id, r.task_id, r.user_id, EventType(r.type), r.data or {}, r.created_at)
@@ -561,6 +573,16 @@ class SqlQueueStore:
         return result
 
 
+def _is_sql(value: Any) -> bool:
+    return isinstance(value, ClauseElement)
+
+
+def _flush_events(conn: Connection) -> None:
+    buffered = conn.info[TXN_SCRATCH].pop("events", None)
+    if buffered:
+        conn.execute(insert(events_t), buffered)
+
+
 def _finished(status: TaskStatus) -> dict[str, Any]:
     return {
         "status": status.value,
@@ -575,20 +597,67 @@ def _user_key(user_id: str) -> int:
     return zlib.crc32(user_id.encode()) + 1_000_000
 
 
-def _active_count(conn: Connection, user_id: str) -> int:
-    query = select(func.count()).where(
-        tasks.c.user_id == user_id, tasks.c.status.in_([PENDING, PROCESSING])
+_INSERT_TASK = insert(tasks).returning(*tasks.c)
+_TAKE = (
+    update(tasks)
+    .where(tasks.c.id == bindparam("task_id"), tasks.c.status == PENDING)
+    .values(
+        status=PROCESSING,
+        owner=bindparam("worker"),
+        attempts=tasks.c.attempts + 1,
+        lease_expires_at=bindparam("lease"),
+        run_after=None,
+        started_at=func.coalesce(tasks.c.started_at, bindparam("now")),
     )
-    return int((conn.execute(query)).scalar_one())
+    .returning(*tasks.c)
+)
+
+
+def _candidates_query() -> Any:
+    """Up to ``per_user`` oldest ready tasks of every user, numbered within the user."""
+    ready = and_(
+        tasks.c.status == PENDING,
+        or_(tasks.c.run_after.is_(None), tasks.c.run_after <= bindparam("now")),
+    )
+    rn = func.row_number().over(partition_by=tasks.c.user_id, order_by=tasks.c.id)
+    inner = (
+        select(tasks.c.id, tasks.c.user_id, tasks.c.attempts, tasks.c.max_attempts, rn.label("rn"))
+        .where(ready)
+        .subquery()
+    )
+    return select(inner).where(inner.c.rn <= bindparam("per_user"))
+
+
+_CANDIDATES = _candidates_query()
+
+
+def _events_query(by_user: bool, by_task: bool) -> Any:
+    query = select(events_t).where(events_t.c.id > bindparam("after"))
+    if by_user:
+        query = query.where(events_t.c.user_id == bindparam("user_id"))
+    if by_task:
+        query = query.where(events_t.c.task_id == bindparam("task_id"))
+    return query.order_by(events_t.c.id).limit(bindparam("limit"))
+
+
+# Subscribers read after every commit; prebuilt queries keep that cheap.
+_EVENTS_SINCE = {(u, t): _events_query(u, t) for u in (False, True) for t in (False, True)}
+_ACTIVE_COUNT = select(func.count()).where(
+    tasks.c.user_id == bindparam("user_id"), tasks.c.status.in_([PENDING, PROCESSING])
+)
+_RUNNING_PER_USER = (
+    select(tasks.c.user_id, func.count())
+    .where(tasks.c.status == PROCESSING)
+    .group_by(tasks.c.user_id)
+)
+
+
+def _active_count(conn: Connection, user_id: str) -> int:
+    return int(conn.execute(_ACTIVE_COUNT, {"user_id": user_id}).scalar_one())
 
 
 def _running_per_user(conn: Connection) -> dict[str, int]:
-    query = (
-        select(tasks.c.user_id, func.count())
-        .where(tasks.c.status == PROCESSING)
-        .group_by(tasks.c.user_id)
-    )
-    return {r[0]: int(r[1]) for r in conn.execute(query)}
+    return {r[0]: int(r[1]) for r in conn.execute(_RUNNING_PER_USER)}
 
 
 def _task_info(row: Row[Any]) -> TaskInfo:

@@ -18,11 +18,9 @@ from pipeline.store import EventInfo, QueueStore
 class EventHub:
     def __init__(self) -> None:
         self._waiters: set[asyncio.Event] = set()
-        self.last_id = 0
 
-    def publish(self, events: list[EventInfo]) -> None:
-        if events:
-            self.last_id = max(self.last_id, events[-1].id)
+    def publish(self, _events: list[EventInfo]) -> None:
+        """Called after a commit that stored events; subscribers then read them."""
         for waiter in self._waiters:
             waiter.set()
 
