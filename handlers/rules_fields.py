@@ -43,8 +43,10 @@ _PHONE_LABEL = re.compile(
     re.I,
 )
 URL = r"(?:https?://|www\.)[^\s,;]+|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:org|edu|com|net|us|gov|au)(?:/\S*)?"
-_WEB_LABEL = re.compile(rf"^(?:website|web site|web|url|homepage|site)\s*[:.]?\s*(?P<v>{URL})$", re.I)
-_WEB_BARE = re.compile(rf"^(?P<v>(?:https?://|www\.)\S+)$", re.I)
+_WEB_LABEL = re.compile(
+    rf"^(?:website|web site|web|url|homepage|site)\s*[:.]?\s*(?P<v>{URL})$", re.I
+)
+_WEB_BARE = re.compile(r"^(?P<v>(?:https?://|www\.)\S+)$", re.I)
 _DISTRICT = re.compile(r"^(?:school )?district\s*:\s*(?P<v>.+)$", re.I)
 _ADDRESS_LABEL = re.compile(r"^(?:address|street|location|physical address)\s*:\s*(?P<v>.+)$", re.I)
 _ANY_LABEL = re.compile(r"^[A-Z][A-Za-z/ ]{1,24}:\s*\S")

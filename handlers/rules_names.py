@@ -99,7 +99,7 @@ _STOP = {
     "All", "Nearby", "Neighboring", "Meanwhile", "Also", "Then", "Today", "Yesterday", "Last",
     "Next", "Our", "Their", "His", "Her", "Its", "Students", "Teachers", "Parents", "Staff",
     "Families", "During", "Unlike", "Like", "Although", "Through", "Under", "Several", "Many",
-    "Unlike", "Former", "New", "Local", "Area", "Visit", "Contact", "Please", "If", "As",
+    "Former", "New", "Local", "Area", "Visit", "Contact", "Please", "If", "As",
 }  # fmt: skip
 _GENERIC = {
     "high", "middle", "elementary", "junior", "senior", "primary", "secondary",
@@ -117,7 +117,7 @@ class Mention:
 
 def _at_sentence_start(text: str, pos: int) -> bool:
     before = text[:pos].rstrip()
-    return not before or before[-1] in ".!?:;\n\"“"
+    return not before or before[-1] in '.!?:;\n"“'
 
 
 def prose_mentions(text: str) -> list[Mention]:

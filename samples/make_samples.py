@@ -14,7 +14,7 @@ import json
 import random
 import re
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -239,6 +239,7 @@ class Sample:
     name: str
     pdf: bytes
     expected: list[dict[str, Any]]
+    password: str | None = None  # set for encrypted samples
 
 
 def directory_blocks(us: list[School], rng: random.Random, special: list[School]) -> Sample:
@@ -396,13 +397,9 @@ def mixed_scanned(us: list[School], rng: random.Random) -> Sample:
     for number, page in enumerate(pages, 1):
         if number == 2:
             _draw_scanned_page(c, rng)
-        draw_blocks_single(c, page, "Mixed Directory", number)
+        draw_blocks(c, [page], "Mixed Directory")
     c.save()
     return Sample("mixed_scanned", buf.getvalue(), [_expected(s) for s in picked])
-
-
-def draw_blocks_single(c: Any, page: Sequence[list[str]], title: str, number: int) -> None:
-    draw_blocks(c, [page], title)
 
 
 def encrypt(pdf: bytes, user: str) -> bytes:
@@ -506,8 +503,8 @@ def build(data: Path) -> tuple[list[Sample], list[Any]]:
         long_directory(mi + fl, rng),
         scanned(rng),
         mixed_scanned(wa, rng),
-        Sample("encrypted", encrypt(blocks.pdf, "s3cret"), []),
-        Sample("encrypted_empty_pw", encrypt(blocks.pdf, ""), blocks.expected),
+        Sample("encrypted", encrypt(blocks.pdf, "s3cret"), [], "s3cret"),
+        Sample("encrypted_empty_pw", encrypt(blocks.pdf, ""), blocks.expected, ""),
         a,
         b,
         australia(au, rng),
@@ -515,10 +512,27 @@ def build(data: Path) -> tuple[list[Sample], list[Any]]:
     return samples, merges
 
 
+def dump(value: Any) -> str:
+    return json.dumps(value, indent=1, ensure_ascii=False) + "\n"
+
+
+def _plain_text(pdf: bytes | Path, password: str) -> list[str] | None:
+    """Decrypted page texts. Encryption salts are random, so an encrypted sample is only
+    rewritten when its content changes; otherwise every run would churn the committed file."""
+    if isinstance(pdf, Path):
+        if not pdf.exists():
+            return None
+        pdf = pdf.read_bytes()
+    reader = PdfReader(io.BytesIO(pdf))
+    reader.decrypt(password)
+    return [page.extract_text() for page in reader.pages]
+
+
 def write(samples: Sequence[Sample], merges: list[Any], out: Path) -> None:
-    dump: Callable[[Any], str] = lambda v: json.dumps(v, indent=1, ensure_ascii=False) + "\n"  # noqa: E731
     for s in samples:
-        (out / f"{s.name}.pdf").write_bytes(s.pdf)
+        target = out / f"{s.name}.pdf"
+        if s.password is None or _plain_text(target, s.password) != _plain_text(s.pdf, s.password):
+            target.write_bytes(s.pdf)
         (out / f"{s.name}.expected.json").write_text(dump(s.expected), encoding="utf-8")
     (out / "merges.json").write_text(dump(merges), encoding="utf-8")
 
