@@ -33,7 +33,7 @@ from models.batcher import TXN_SCRATCH, AsyncRunner, BatchRunner, ThreadRunner, 
 from models.db import Database
 from models.retrying import retry_locked
 from models.tables import Task, TaskEvent, TaskStep, Worker
-from pipeline.errors import NotFoundError, TaskLimitError
+from pipeline.errors import ConflictError, NotFoundError, TaskLimitError
 from pipeline.store import (
     Claimed,
     EventInfo,
@@ -196,7 +196,7 @@ class SqlQueueStore:
             if row is None:
                 return NotFoundError(f"no task {task_id}"), []
             if row.status not in (TaskStatus.FAILED.value, TaskStatus.CANCELLED.value):
-                return ValueError(
+                return ConflictError(
                     f"task {task_id} is {row.status}; only failed or cancelled tasks can be retried"
                 ), []
             self._serialize(conn, _user_key(row.user_id))
@@ -489,13 +489,17 @@ class SqlQueueStore:
             events = []
             for r in rows:
                 status = TaskStatus.CANCELLED if r.cancel_requested else TaskStatus.PENDING
-                extra = _finished(status) if status.terminal else {}
+                values = (
+                    _finished(status)
+                    if status.terminal
+                    else {"status": status.value, "owner": None, "lease_expires_at": None}
+                )
                 conn.execute(
                     update(tasks)
                     .where(
                         tasks.c.id == r.id, tasks.c.status == PROCESSING, tasks.c.owner == r.owner
                     )
-                    .values(status=status.value, owner=None, lease_expires_at=None, **extra)
+                    .values(values)
                 )
                 kind = EventType.CANCELLED if status.terminal else EventType.RETRYING
                 events.append(

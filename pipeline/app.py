@@ -10,6 +10,7 @@ from pipeline.events import EventHub
 from pipeline.handlers import HandlerRegistry
 from pipeline.queue import TaskQueue
 from pipeline.settings import QueueSettings
+from pipeline.store import Limits
 from pipeline.worker import Worker
 
 
@@ -21,6 +22,12 @@ class App:
     queue: TaskQueue
     handlers: HandlerRegistry
     settings: QueueSettings
+
+    def queue_limits(self, *, total: int | None = None, per_user: int | None = None) -> Limits:
+        return Limits(
+            total or self.settings.max_processing,
+            per_user or self.settings.max_processing_per_user,
+        )
 
     def new_worker(self) -> Worker:
         worker = Worker(self.store, self.handlers, self.settings, self.hub)

@@ -3,6 +3,7 @@
     SchoolxError
     ├── ConfigError            bad settings or URL; fix the configuration
     ├── NotFoundError          a task, school or document id that does not exist
+    ├── ConflictError          the object's state does not allow this (retry a running task)
     ├── TaskLimitError         a user already has the maximum number of active tasks
     ├── StoreError             the database failed in a way we could not absorb
     │   └── SchemaError        the database schema is behind the code
@@ -28,6 +29,10 @@ class ConfigError(SchoolxError):
 
 class NotFoundError(SchoolxError):
     """A requested object does not exist (or is not visible to this user)."""
+
+
+class ConflictError(SchoolxError):
+    """The request does not fit the object's current state."""
 
 
 class TaskLimitError(SchoolxError):

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from pipeline.app import App, open_app
+from pipeline.settings import QueueSettings
+from tests.support.handlers import register
+from tests.support.pg import create_database, drop_database, pg_enabled
+
+FAST = QueueSettings(
+    lease_s=3.0,
+    heartbeat_s=0.2,
+    sweep_s=0.3,
+    poll_s=0.05,
+    retry_base_s=0.05,
+    retry_cap_s=0.2,
+    shutdown_grace_s=2.0,
+)
+
+BACKENDS = ["sqlite", "postgresql"] if pg_enabled() else ["sqlite"]
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    url = asyncio.run(create_database())
+    yield url
+    asyncio.run(drop_database(url))
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    url: str = request.getfixturevalue("pg_url")
+    asyncio.run(_reset_pg(url))
+    return url
+
+
+async def _reset_pg(url: str) -> None:
+    from models.base import Base
+    from models.db import open_database
+
+    db = open_database(url)
+    try:
+        async with db.write.begin() as conn:
+            await conn.run_sync(Base.metadata.drop_all)
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture
+async def app(db_url: str) -> AsyncIterator[App]:
+    app = await open_app(db_url, FAST)
+    register(app.handlers)
+    yield app
+    await app.close()
