@@ -36,8 +36,10 @@ INVENTED_SCHOOL = "Imaginary Unicorn Academy"
 MALFORMED = "Sure, here are the schools: name=Lincoln, no JSON today"
 _SCHOOL_LINE = re.compile(r"(School|Academy)\s*$")
 _TEXT_BLOCK = re.compile(r"<text>\n?(.*?)\n?</text>", re.DOTALL)
-FIELDS = ("address", "city", "region", "postal_code", "country", "phone", "website")
-FIELDS += ("grades", "district", "kind")
+FIELDS = (
+    *("address", "city", "region", "postal_code", "country"),
+    *("phone", "website", "grades", "district", "kind"),
+)
 
 
 @dataclass(frozen=True)
@@ -92,15 +94,25 @@ def extract_schools(user_text: str) -> list[dict[str, Any]]:
 
 
 class FakeLlmServer:
-    def __init__(self, *, latency_s: float = 0.0, reject_json_schema: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        latency_s: float = 0.0,
+        reject_json_schema: bool = False,
+        reject_temperature: bool = False,
+    ) -> None:
         self.latency_s = latency_s
         self.reject_json_schema = reject_json_schema
+        self.reject_temperature = reject_temperature  # like OpenAI's reasoning models
         self._state = _State()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
         self._httpd.daemon_threads = True
         # Keep-alive handler threads end when the client closes; do not wait for them.
         self._httpd.block_on_close = False
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        # A short poll interval makes shutdown (and so every test teardown) quick.
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -173,6 +185,9 @@ class FakeLlmServer:
         if rejects and LoggedRequest(0, path, body).format_type == "json_schema":
             message = "response_format of type json_schema is not supported by this server"
             return 400, {}, _error(message, "invalid_request_error", param="response_format")
+        if self.reject_temperature and body.get("temperature", 1) != 1:
+            message = "Unsupported value: 'temperature' does not support 0 with this model."
+            return 400, {}, _error(message, "unsupported_value", param="temperature")
         if kind == "rate_limit":
             headers = {"Retry-After": fault.retry_after} if fault and fault.retry_after else {}
             return 429, headers, _error("Rate limit reached", "rate_limit_exceeded")
@@ -233,6 +248,9 @@ def _make_handler(server: FakeLlmServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, like a real API
         timeout = 10  # idle keep-alive connections must not pin threads forever
+        # Headers and body go out as separate writes; with Nagle on, the body would wait
+        # for the client's delayed ACK (~40 ms) and skew every latency measurement.
+        disable_nagle_algorithm = True
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)

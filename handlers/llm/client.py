@@ -34,9 +34,13 @@ _format_memory: dict[tuple[str, str], str] = {}
 
 _FORMAT_WORDS = ("response_format", "response format", "json_schema", "json_object")
 
+# Reasoning models refuse temperature=0 ("only the default (1) value is supported").
+_no_temperature: set[tuple[str, str]] = set()
+
 
 def reset_format_memory() -> None:
     _format_memory.clear()
+    _no_temperature.clear()
 
 
 def format_mode(base_url: str, model: str) -> str:
@@ -84,6 +88,7 @@ class LlmClient:
         self.config = config
         self.base_url = (config.base_url or DEFAULT_BASE_URL).rstrip("/")
         self.limiter = limiter
+        self.key = (self.base_url, config.model)  # what server quirks are remembered by
         limiter.configure(max_in_flight=config.max_in_flight, rpm=config.rpm, tpm=config.tpm)
         self._openai = openai.AsyncOpenAI(
             # Local servers often need no key, but the SDK insists on one.
@@ -97,21 +102,33 @@ class LlmClient:
         await self._openai.close()
 
     async def complete(self, messages: list[Message], stats: CallStats) -> ChatReply:
-        key = (self.base_url, self.config.model)
         while True:
-            mode = format_mode(*key)
+            mode = format_mode(*self.key)
             try:
                 completion: ChatCompletion = await self._retrying()(
                     self._send, messages, mode, stats
                 )
             except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
-                if mode != FORMAT_MODES[-1] and _rejects_format(exc):
-                    _downgrade(key, mode)
+                if self._adapt(exc, mode):
                     continue
                 raise self._translate(exc, stats) from exc
             except openai.OpenAIError as exc:
                 raise self._translate(exc, stats) from exc
             return _reply(completion)
+
+    def _adapt(self, exc: openai.APIStatusError, mode: str) -> bool:
+        """Learn from a 400 what this server does not support; True if worth resending.
+
+        Each adaptation only ever removes an option, so the loop in ``complete`` ends.
+        """
+        text = f"{exc.message} {exc.body}".lower()
+        if mode != FORMAT_MODES[-1] and any(word in text for word in _FORMAT_WORDS):
+            _downgrade(self.key, mode)
+            return True
+        if "temperature" in text and self.key not in _no_temperature:
+            _no_temperature.add(self.key)
+            return True
+        return False
 
     def _retrying(self) -> AsyncRetrying:
         c = self.config
@@ -133,7 +150,7 @@ class LlmClient:
                 model=self.config.model,
                 messages=cast("list[ChatCompletionMessageParam]", messages),
                 response_format=response_format(mode) or openai.omit,
-                temperature=0,
+                temperature=openai.omit if self.key in _no_temperature else 0,
                 max_completion_tokens=self.config.max_completion_tokens or openai.omit,
             )
         usage = getattr(completion, "usage", None)
@@ -181,11 +198,6 @@ def is_retryable(exc: BaseException) -> bool:
     if exc.status_code == 429 and exc.code == "insufficient_quota":
         return False  # billing, not load: waiting will not help
     return exc.status_code in (408, 409, 429) or exc.status_code >= 500
-
-
-def _rejects_format(exc: openai.APIStatusError) -> bool:
-    text = f"{exc.message} {exc.body}".lower()
-    return any(word in text for word in _FORMAT_WORDS)
 
 
 def _refusal(exc: openai.APIStatusError, where: str, model: str) -> str:

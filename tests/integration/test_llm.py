@@ -6,14 +6,15 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from email.utils import format_datetime
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from handlers.extractor import Extractor
 from handlers.llm import (
     InvalidReplyError,
     LlmConfig,
@@ -27,8 +28,8 @@ from handlers.llm import (
 from handlers.llm.chunking import chunk_pages
 from handlers.llm.client import reset_format_memory
 from handlers.llm.config import parse_prices
-from handlers.llm.limits import LIMITER
 from handlers.llm.grounding import ground
+from handlers.llm.limits import LIMITER
 from handlers.llm.parse import ReplyInvalid, parse_reply
 from handlers.llm.schema import SchoolsReply
 from handlers.records import Chunk, PageText
@@ -240,6 +241,18 @@ async def test_json_schema_rejection_falls_back_and_is_remembered() -> None:
     ]
 
 
+async def test_temperature_rejection_is_learned() -> None:
+    with FakeLlmServer(reject_temperature=True) as server:
+        async with extractor(server) as ex:
+            await ex.extract(chunk())
+            await ex.extract(chunk(PAGE.upper(), index=1))
+    assert [(e.status, e.body.get("temperature")) for e in server.log] == [
+        (400, 0),
+        (200, None),
+        (200, None),
+    ]
+
+
 # --- permanent refusals ------------------------------------------------------------------
 
 
@@ -270,7 +283,8 @@ async def test_sql_cache_saves_the_second_request(server: FakeLlmServer, tmp_pat
         async with extractor(server, SqlResponseCache(engine)) as ex:
             fresh = await ex.extract(chunk())
             again = await ex.extract(chunk())
-        async with extractor(server, SqlResponseCache(engine)) as other:
+        env = {"OPENAI_BASE_URL": server.url, "SCHOOLX_LLM_MODEL": "fake-model"}
+        async with LlmExtractor.from_env(engine, env) as other:  # how the pipeline builds it
             third = await other.extract(chunk())
     finally:
         await engine.dispose()
@@ -321,6 +335,12 @@ async def test_requests_per_minute_limit_spaces_requests(server: FakeLlmServer) 
 
 
 # --- pure pieces -------------------------------------------------------------------------
+
+
+def test_llm_extractor_satisfies_the_protocol() -> None:
+    ex: Extractor = LlmExtractor(LlmConfig(), MemoryResponseCache())  # checked by mypy
+    assert ex.name == "llm"
+    assert [c.text for c in ex.chunks([PageText(1, PAGE)])] == [PAGE]
 
 
 def test_config_from_env() -> None:
