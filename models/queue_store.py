@@ -567,6 +567,13 @@ class SqlQueueStore:
             for r in await self._read(op)
         ]
 
+    async def latest_event_id(self) -> int:
+        def op(conn: Connection) -> int:
+            return int(conn.execute(select(func.coalesce(func.max(events_t.c.id), 0))).scalar_one())
+
+        result: int = await self._read(op)
+        return result
+
     async def counts(self) -> dict[str, int]:
         query = select(tasks.c.status, func.count()).group_by(tasks.c.status)
 

@@ -148,6 +148,11 @@ class School(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
+    __table_args__ = (
+        Index("ix_schools_region_postal", "region", "postal_code"),
+        Index("ix_schools_region_city", "region", "city"),
+    )
+
 
 class SchoolSource(Base):
     """Evidence: where a school was seen (document, page, span, snippet)."""
@@ -164,6 +169,9 @@ class SchoolSource(Base):
     snippet: Mapped[str] = mapped_column(Text)
     extractor: Mapped[str] = mapped_column(String(32))
     record: Mapped[Any] = mapped_column(JSON, default=dict)
+    # True when this evidence created the school: lets a repeated save report the same
+    # {"saved", "merged"} split as the first one without storing anything else.
+    created_school: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __table_args__ = (
         # A second save of the same evidence is a no-op: this is what makes save idempotent.

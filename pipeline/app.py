@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 from models.db import Database, default_url, open_database
 from models.queue_store import SqlQueueStore
@@ -22,6 +23,7 @@ class App:
     queue: TaskQueue
     handlers: HandlerRegistry
     settings: QueueSettings
+    on_close: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def queue_limits(self, *, total: int | None = None, per_user: int | None = None) -> Limits:
         return Limits(
@@ -35,6 +37,8 @@ class App:
         return worker
 
     async def close(self) -> None:
+        for hook in reversed(self.on_close):
+            await hook()
         await self.store.close()
         await self.db.dispose()
 

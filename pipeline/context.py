@@ -45,7 +45,7 @@ class TaskContext:
         return {k: v for k, v in self._steps.items() if k.startswith(prefix)}
 
     async def stage(
-        self, name: str, run: Callable[[], Awaitable[Any]], *, progress: int | None = None
+        self, name: str, run: Callable[[], Awaitable[Any]], *, progress: float | None = None
     ) -> Any:
         """Run a named stage once: a stored output is returned instead of running it again."""
         if name in self._steps:
@@ -54,7 +54,7 @@ class TaskContext:
         await self.checkpoint(name, output, progress=progress)
         return output
 
-    async def checkpoint(self, name: str, output: Any, *, progress: int | None = None) -> None:
+    async def checkpoint(self, name: str, output: Any, *, progress: float | None = None) -> None:
         """Store one finished piece of work (a stage, a page, a chunk) as its own row."""
         clamped = None if progress is None else clamp_progress(progress)
         if not await self._store.save_step(self.task.id, self._owner, name, output, clamped):

@@ -1,0 +1,203 @@
+"""The ``pdf_extraction`` handler: text -> extract -> normalize -> save, each checkpointed.
+
+Progress: stage 1 moves 0-25 page by page, stage 2 moves 25-50 chunk by chunk, stages 3
+and 4 end at 75 and 100. Page text is stored per document (a resumed or duplicate task
+reuses it) and each extracted chunk is its own checkpoint row, so a resumed task goes on
+from the next page job and the next chunk: an LLM call already paid for is never repeated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections import Counter
+from collections.abc import Sequence
+from concurrent.futures import Executor
+from typing import Any
+
+from handlers.extractor import Extractor
+from handlers.extractors import Extractors
+from handlers.llm.extractor import InvalidReplyError
+from handlers.normalize import match_key, merge_duplicates, normalize_record
+from handlers.records import ChunkResult, PageText, SchoolRecord
+from handlers.settings import PdfSettings
+from handlers.text import TextResult, count_pages, extract_page_range, require_text
+from models.documents import DocumentInfo, DocumentStore
+from models.schools import SaveItem, SchoolStore
+from pipeline.context import TaskContext
+
+TASK_TYPE = "pdf_extraction"
+CHUNK_PREFIX = "extract/chunk/"
+
+
+class PdfHandler:
+    def __init__(
+        self,
+        documents: DocumentStore,
+        schools: SchoolStore,
+        extractors: Extractors,
+        pool: Executor,
+        settings: PdfSettings,
+    ) -> None:
+        self.documents = documents
+        self.schools = schools
+        self.extractors = extractors
+        self.pool = pool
+        self.settings = settings
+
+    async def __call__(self, ctx: TaskContext) -> dict[str, Any]:
+        doc = await self.documents.get(int(ctx.payload["document_id"]))
+        extractor = self.extractors.get(str(ctx.payload.get("extractor", "rules")))
+        text = await ctx.stage("text", lambda: self._text(ctx, doc), progress=25)
+        pages = await self.documents.load_pages(doc.id)
+        found = await ctx.stage(
+            "extract", lambda: self._extract(ctx, pages, extractor), progress=50
+        )
+        normalized = await ctx.stage("normalize", lambda: self._normalize(ctx), progress=75)
+        saved = await ctx.stage(
+            "save", lambda: self._save(ctx, doc, normalized, extractor.name), progress=100
+        )
+        return {
+            "document_id": doc.id,
+            "document": doc.filename,
+            "pages": text["pages"],
+            "needs_ocr": text["needs_ocr"],
+            "skipped_pages": text["skipped"],
+            "extractor": extractor.name,
+            "schools_found": len(normalized["records"]),
+            "dropped": found["dropped"],
+            "usage": found["usage"],
+            **saved,
+        }
+
+    # --- stage 1 ----------------------------------------------------------------------
+
+    async def _text(self, ctx: TaskContext, doc: DocumentInfo) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        data = await self.documents.content(doc.id)
+        total = await loop.run_in_executor(self.pool, count_pages, data, doc.filename)
+        await self.documents.set_page_count(doc.id, total)
+        have = await self.documents.stored_pages(doc.id)
+        jobs = _missing_ranges(total, have, self.settings.pages_per_job)
+        warnings: list[str] = []
+        done = len(have)
+        job = functools.partial(
+            extract_page_range,
+            data,
+            doc.filename,
+            page_timeout_s=self.settings.page_timeout_s,
+            max_content_bytes=self.settings.max_content_bytes,
+        )
+        futures = [loop.run_in_executor(self.pool, job, start, stop) for start, stop in jobs]
+        try:
+            for finished in asyncio.as_completed(futures):
+                part: TextResult = await finished
+                await self.documents.save_pages(doc.id, part.pages)
+                warnings.extend(part.warnings)
+                done += len(part.pages)
+                await ctx.update_progress(25 * done / max(total, 1), f"text {done}/{total}")
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+        pages = await self.documents.load_pages(doc.id)
+        require_text(TextResult(tuple(pages), (), total), doc.filename)
+        return {
+            "pages": total,
+            "needs_ocr": [p.page for p in pages if p.needs_ocr],
+            "skipped": {str(p.page): p.skipped for p in pages if p.skipped},
+            "warnings": sorted(set(warnings))[:50],
+        }
+
+    # --- stage 2 ----------------------------------------------------------------------
+
+    async def _extract(
+        self, ctx: TaskContext, pages: Sequence[PageText], extractor: Extractor
+    ) -> dict[str, Any]:
+        chunks = extractor.chunks(pages)
+        stored = ctx.stored_with_prefix(CHUNK_PREFIX)
+        todo = [c for c in chunks if _chunk_step(c.index) not in stored]
+        done = len(chunks) - len(todo)
+        gate = asyncio.Semaphore(self.settings.chunk_concurrency)
+
+        async def one(chunk_index: int) -> None:
+            nonlocal done
+            chunk = chunks_by_index[chunk_index]
+            async with gate:
+                try:
+                    result = await extractor.extract(chunk)
+                except InvalidReplyError as exc:
+                    await ctx.checkpoint(
+                        f"extract/raw/{chunk.index:05d}",
+                        {"raw_reply": exc.raw_reply, "error": str(exc)},
+                    )
+                    raise
+            done += 1
+            await ctx.checkpoint(
+                _chunk_step(chunk.index),
+                result.to_json(),
+                progress=25 + 25 * done / max(len(chunks), 1),
+            )
+
+        chunks_by_index = {c.index: c for c in chunks}
+        await _gather_all([one(c.index) for c in todo])
+        results = [ChunkResult.from_json(v) for v in ctx.stored_with_prefix(CHUNK_PREFIX).values()]
+        usage: Counter[str] = Counter()
+        for r in results:
+            usage.update(r.usage)
+        return {
+            "chunks": len(chunks),
+            "records": sum(len(r.records) for r in results),
+            "dropped": sum(r.dropped for r in results),
+            "usage": dict(usage),
+        }
+
+    # --- stage 3 ----------------------------------------------------------------------
+
+    async def _normalize(self, ctx: TaskContext) -> dict[str, Any]:
+        stored = ctx.stored_with_prefix(CHUNK_PREFIX)
+        records: list[SchoolRecord] = []
+        for name in sorted(stored):
+            records.extend(ChunkResult.from_json(stored[name]).records)
+        merged = merge_duplicates([normalize_record(r) for r in records])
+        return {"records": [r.to_json() for r in merged]}
+
+    # --- stage 4 ----------------------------------------------------------------------
+
+    async def _save(
+        self, ctx: TaskContext, doc: DocumentInfo, normalized: dict[str, Any], extractor: str
+    ) -> dict[str, int]:
+        records = [SchoolRecord.from_json(r) for r in normalized["records"]]
+        items = [SaveItem(r, match_key(r.name)) for r in records]
+        result = await self.schools.save(
+            items, document_id=doc.id, task_id=ctx.task.id, extractor=extractor
+        )
+        return result.to_json()
+
+
+def _chunk_step(index: int) -> str:
+    return f"{CHUNK_PREFIX}{index:05d}"
+
+
+def _missing_ranges(total: int, have: set[int], per_job: int) -> list[tuple[int, int]]:
+    """0-based [start, stop) ranges covering the pages (1-based in ``have``) not yet stored."""
+    missing = [i for i in range(total) if i + 1 not in have]
+    ranges: list[tuple[int, int]] = []
+    for i in missing:
+        if ranges and ranges[-1][1] == i and i - ranges[-1][0] < per_job:
+            ranges[-1] = (ranges[-1][0], i + 1)
+        else:
+            ranges.append((i, i + 1))
+    return ranges
+
+
+async def _gather_all(coros: list[Any]) -> None:
+    """Run all; on the first failure cancel the rest and raise it (finished work is kept)."""
+    tasks = [asyncio.ensure_future(c) for c in coros]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
