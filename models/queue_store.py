@@ -62,12 +62,26 @@ class SqlQueueStore:
         runner: BatchRunner = (
             ThreadRunner(db.sync_write) if db.sync_write is not None else AsyncRunner(db.write)
         )
-        self._batcher = WriteBatcher(runner, before_commit=_flush_events)
-        self._on_events = on_events
         self._pg = db.dialect == "postgresql"
+        self._batcher = WriteBatcher(runner, before_commit=self._before_commit)
+        self._on_events = on_events
         upsert = postgresql.insert if self._pg else sqlite.insert
         self._insert_step = upsert(steps_t).on_conflict_do_nothing()
         self._statements: dict[tuple[str, ...], Any] = {}
+
+    def _before_commit(self, conn: Connection) -> None:
+        wrote_events = _flush_events(conn)
+        if self._pg:
+            # Delivered at commit to every process LISTENing: idle workers wake up to claim,
+            # progress views on other machines see the events, cancels arrive at once.
+            notes = conn.info[TXN_SCRATCH].pop("notify", [])
+            if wrote_events:
+                notes.append("events")
+            for note in dict.fromkeys(notes):
+                conn.execute(_NOTIFY, {"payload": note})
+
+    def _notify(self, conn: Connection, note: str) -> None:
+        conn.info[TXN_SCRATCH].setdefault("notify", []).append(note)
 
     def set_event_sink(self, sink: EventSink | None) -> None:
         self._on_events = sink
@@ -183,6 +197,7 @@ class SqlQueueStore:
                 conn.execute(
                     update(tasks).where(tasks.c.id == task_id).values(cancel_requested=True)
                 )
+                self._notify(conn, f"cancel:{task_id}")
             return status, []
 
         status = await self._write(op)
@@ -588,10 +603,11 @@ def _is_sql(value: Any) -> bool:
     return isinstance(value, ClauseElement)
 
 
-def _flush_events(conn: Connection) -> None:
+def _flush_events(conn: Connection) -> bool:
     buffered = conn.info[TXN_SCRATCH].pop("events", None)
     if buffered:
         conn.execute(insert(events_t), buffered)
+    return bool(buffered)
 
 
 def _finished(status: TaskStatus) -> dict[str, Any]:
@@ -608,6 +624,8 @@ def _user_key(user_id: str) -> int:
     return zlib.crc32(user_id.encode()) + 1_000_000
 
 
+NOTIFY_CHANNEL = "schoolx"
+_NOTIFY = text(f"SELECT pg_notify('{NOTIFY_CHANNEL}', :payload)")
 _INSERT_TASK = insert(tasks).returning(*tasks.c)
 _TAKE = (
     update(tasks)

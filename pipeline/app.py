@@ -51,4 +51,20 @@ async def open_app(url: str | None = None, settings: QueueSettings | None = None
     store = SqlQueueStore(db, on_events=hub.publish)
     await store.create_schema()
     queue = TaskQueue(store, settings, hub)
-    return App(db, store, hub, queue, HandlerRegistry(), settings)
+    app = App(db, store, hub, queue, HandlerRegistry(), settings)
+    if db.dialect == "postgresql":
+        await _listen(app)
+    return app
+
+
+async def _listen(app: App) -> None:
+    from models.pg_listen import PgListener
+
+    def on_note(note: str) -> None:
+        if note.startswith("cancel:"):
+            app.queue.cancel_local(int(note.split(":", 1)[1]))
+        app.hub.publish([])
+
+    listener = PgListener(app.db.url, on_note)
+    await listener.start()
+    app.on_close.append(listener.close)

@@ -37,9 +37,12 @@ class TaskQueue:
     async def cancel(self, task_id: int) -> TaskStatus:
         status = await self.store.request_cancel(task_id)
         if status is TaskStatus.PROCESSING:
-            for worker in self._workers:
-                worker.cancel_local(task_id)
+            self.cancel_local(task_id)
         return status
+
+    def cancel_local(self, task_id: int) -> bool:
+        """Stop the task at its next await if a worker of this process runs it."""
+        return any([worker.cancel_local(task_id) for worker in self._workers])
 
     async def retry(self, task_id: int) -> TaskInfo:
         """Requeue a failed or cancelled task; it resumes from its stored stages."""
