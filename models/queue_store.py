@@ -28,9 +28,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ClauseElement
 
-from models.base import Base, utcnow
+from models.base import utcnow
 from models.batcher import TXN_SCRATCH, AsyncRunner, BatchRunner, ThreadRunner, WriteBatcher
 from models.db import Database
+from models.migrate import ensure_schema
 from models.retrying import retry_locked
 from models.tables import Task, TaskEvent, TaskStep, Worker
 from pipeline.errors import ConflictError, NotFoundError, TaskLimitError
@@ -87,8 +88,7 @@ class SqlQueueStore:
         self._on_events = sink
 
     async def create_schema(self) -> None:
-        async with self.db.write.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all)
+        await ensure_schema(self.db)
 
     async def close(self) -> None:
         await self._batcher.close()

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -171,7 +172,7 @@ class SchoolSource(Base):
     record: Mapped[Any] = mapped_column(JSON, default=dict)
     # True when this evidence created the school: lets a repeated save report the same
     # {"saved", "merged"} split as the first one without storing anything else.
-    created_school: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_school: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (
         # A second save of the same evidence is a no-op: this is what makes save idempotent.

@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from pipeline.app import App, open_app
 from pipeline.settings import QueueSettings
@@ -48,6 +49,7 @@ async def _reset_pg(url: str) -> None:
     try:
         async with db.write.begin() as conn:
             await conn.run_sync(Base.metadata.drop_all)
+            await conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
     finally:
         await db.dispose()
 

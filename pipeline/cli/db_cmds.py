@@ -1,0 +1,43 @@
+"""``schoolx db upgrade|current``: schema migrations (Alembic) on SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import typer
+
+from models.db import default_url, open_database
+from models.migrate import current_revision, head_revision, upgrade
+from pipeline.cli.common import command, state
+from pipeline.cli.output import line
+
+db_app = typer.Typer(help="Database schema: upgrade it, or show its revision.")
+
+
+@db_app.command("upgrade")
+@command
+async def upgrade_cmd() -> None:
+    """Bring the database schema up to this version of schoolx (safe to run twice)."""
+    db = open_database(state.db_url or default_url())
+    try:
+        before, after = await upgrade(db)
+    finally:
+        await db.dispose()
+    if before == after:
+        line(f"schema already at revision {after}")
+    else:
+        line(f"schema upgraded from {before or 'empty'} to {after}")
+
+
+@db_app.command("current")
+@command
+async def current_cmd() -> None:
+    """Show the schema revision of the database and the one this code needs."""
+    db = open_database(state.db_url or default_url())
+    try:
+        revision = await current_revision(db)
+    finally:
+        await db.dispose()
+    line(f"database: {revision or 'empty'}; this schoolx needs: {head_revision()}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(db_app, name="db")

@@ -1,0 +1,57 @@
+"""Alembic migrations on SQLite and PostgreSQL: from empty, and from the previous revision."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import inspect, text
+
+from models.db import open_database
+from models.migrate import current_revision, ensure_schema, head_revision, upgrade
+from pipeline.app import open_app
+from pipeline.errors import SchemaError
+from tests.conftest import FAST
+
+
+async def test_empty_database_upgrades_to_head(db_url: str) -> None:
+    db = open_database(db_url)
+    try:
+        assert await current_revision(db) is None
+        before, after = await upgrade(db)
+        assert (before, after) == (None, head_revision())
+        async with db.write.connect() as conn:
+            tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+        assert {"tasks", "task_steps", "task_events", "documents", "schools", "users"} <= tables
+    finally:
+        await db.dispose()
+
+
+async def test_previous_revision_upgrades_and_keeps_data(db_url: str) -> None:
+    db = open_database(db_url)
+    try:
+        await upgrade(db, "0001")
+        async with db.write.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO tasks (type, status, user_id, payload, progress, attempts, "
+                    "max_attempts, cancel_requested, created_at) VALUES "
+                    "('pdf_extraction', 'pending', 'old', '{}', 0, 0, 3, false, '2026-01-01')"
+                )
+            )
+        if db.dialect == "postgresql":
+            with pytest.raises(SchemaError, match="run `schoolx db upgrade`"):
+                await ensure_schema(db)
+        assert await upgrade(db) == ("0001", head_revision())
+        async with db.write.connect() as conn:
+            columns = await conn.run_sync(
+                lambda c: {col["name"] for col in inspect(c).get_columns("school_sources")}
+            )
+            users = (await conn.execute(text("SELECT user_id FROM tasks"))).scalars().all()
+        assert "created_school" in columns
+        assert users == ["old"]
+    finally:
+        await db.dispose()
+    app = await open_app(db_url, FAST)  # opens cleanly on the upgraded schema
+    try:
+        assert [t.user_id for t in await app.store.list_tasks()] == ["old"]
+    finally:
+        await app.close()
