@@ -1,0 +1,653 @@
+"""Stage 3: canonical values for extracted school records. Pure functions only.
+
+Choices, so that every record of every document comes out the same way:
+
+Names
+    Whitespace is collapsed and stray punctuation stripped from the ends. Abbreviations
+    are expanded: ``HS``/``H S``/``H.S.`` -> High School; ``MS``/``M S`` -> Middle School
+    only as the last word (elsewhere it may be "Ms."); ``Elem``/``Elem.`` -> Elementary
+    (``Roosevelt Elem`` becomes ``Roosevelt Elementary``: no "School" is invented);
+    ``EL`` -> Elementary only as the last word or before ``Sch``/``School`` (so the Spanish
+    "El Camino" survives); ``Jr``/``Sr`` -> Junior/Senior only before ``High`` or in
+    ``Jr/Sr``, never in "Martin Luther King Jr."; ``Acad`` -> Academy; ``Int``/``Intl`` ->
+    International (``Int`` could also mean Intermediate; International is the more common
+    use in school names, so we pick it); ``Sch`` -> School; ``Ctr`` -> Center; ``Prep`` and
+    ``Co`` stay. ``St``/``St.`` -> Saint only as the first word or before a saint's given
+    name ("St. Mary", "St Joseph's"); "Main St" is a street and stays.
+    Casing: an all-upper-case name is title-cased; a mixed-case name keeps any all-caps
+    token of at most four letters that is not a normal word (an acronym such as "PS" or
+    "CICS"), and tokens written in mixed case ("McDonald", "DeKalb"). Known acronyms (KIPP,
+    IDEA, YES, STEM, ISD, USD, Roman numerals, ...) are always upper case. "of", "the",
+    "and", "for", "at", "in" are lower case except as the first word.
+Regions
+    US state names, postal codes and AP abbreviations ("Wash.") -> two-letter code;
+    Australian states and territories likewise. Country "US"/"AU" is inferred from a state
+    plus a 5-digit ZIP / 4-digit postcode when missing.
+Postal codes
+    US: ``98101`` or ``98101-1234`` (``981011234`` gets its hyphen; a 4-digit code with
+    country US gets back the leading zero a spreadsheet dropped). AU: 4 digits.
+Phones
+    E.164 via ``phonenumbers`` with the record's country (default US), extension appended
+    as `` ext. N``; anything unparseable is kept as the stripped raw string.
+Websites
+    ``https://`` added when there is no scheme, host lower-cased, a bare trailing slash
+    dropped. A value that is an e-mail address is not a website and becomes None.
+Grades
+    ``PK``, ``K``, or numbers without leading zeros, joined by a hyphen: "PK-5", "K-8",
+    "6-8", "9-12". AU "KIN" is K, "PPR" (pre-primary) is PK, "Y06"/"Year 6" is 6. A lone
+    grade stays single ("K", "9"). Values that are not grade ranges are kept stripped.
+Kind
+    One of elementary, middle, high, k-12, primary, secondary, college, other. Type words
+    in the name win; then a recognised given kind; then grades, following the NCES levels
+    (high grade <= 8 and low grade <= 3 -> elementary, so K-8 is elementary; low 4-7 and
+    high <= 9 -> middle; low >= 7 and high >= 9 -> high; PK/K through 12 -> k-12; else
+    other). In Australia grades give primary (up to Year 7) and secondary (from Year 7).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import fields, replace
+from urllib.parse import urlsplit, urlunsplit
+
+import phonenumbers
+from rapidfuzz import fuzz
+
+from handlers.records import SchoolRecord
+
+KINDS = ("elementary", "middle", "high", "k-12", "primary", "secondary", "college", "other")
+
+# --- names --------------------------------------------------------------------------------
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_ACRONYMS = _words(
+    "KIPP ISD IDEA STEM STEAM YES USD CUSD CISD ESD SD PS IS JHS YMCA NYC USA ROTC JROTC "
+    "AP IB ESL CTE LEAP II III IV VI VII VIII IX XI XII"
+)
+# Short all-caps words that are ordinary words, not acronyms, in a mixed-case name.
+_NORMAL_WORDS = _words(
+    "A AN THE OF AND FOR AT IN ON TO BY NEW OLD HIGH EAST WEST PARK HILL LAKE VIEW OAK OAKS "
+    "ELM CITY ART ARTS MID PREP DAY BAY GLEN ROSE LEE KING HOPE LIFE WAY LAB LABS FINE "
+    "TECH HOME CARE OPEN GATE MAIN LONG RED BLUE GOLD"
+)
+_SMALL_WORDS = frozenset({"of", "the", "and", "for", "at", "in"})
+_SAINTS = _words(
+    "mary joseph john paul peter patrick francis anne ann michael james thomas elizabeth "
+    "catherine andrew luke mark matthew pius agnes rose teresa theresa therese jude vincent "
+    "anthony charles stephen benedict dominic margaret monica helen cecilia clare clair "
+    "bernard ignatius augustine george columba brigid bridget raphael gabriel lawrence "
+    "louis martin philip rita xavier hilda kilian aidan gregory edward bede albert leo hugh "
+    "jerome simon timothy kevin brendan scholastica joan barbara frances gerard ambrose "
+    "john's"
+)
+_SIMPLE_EXPANSIONS = {
+    "hs": "High School",
+    "elem": "Elementary",
+    "acad": "Academy",
+    "int": "International",
+    "intl": "International",
+    "sch": "School",
+    "ctr": "Center",
+    "jr/sr": "Junior/Senior",
+    "jr-sr": "Junior/Senior",
+}
+_TOKEN = re.compile(r"^([(\[\"'“‘]*)(.*?)([)\]\"'”’.,;:]*)$")
+_END_JUNK = " -–—•*·,;:/|"
+
+
+def _core_key(core: str) -> str:
+    return core.replace(".", "").casefold()
+
+
+def _split_token(token: str) -> tuple[str, str, str]:
+    match = _TOKEN.match(token)
+    return match.groups() if match else ("", token, "")  # type: ignore[return-value]
+
+
+def _expand_tokens(tokens: list[str]) -> list[tuple[str, bool]]:
+    """Expand abbreviations; each result is (token, already_cased)."""
+    parts = [_split_token(t) for t in tokens]
+    keys = [_core_key(core) for _, core, _ in parts]
+    out: list[tuple[str, bool]] = []
+    i = 0
+    while i < len(tokens):
+        nxt = keys[i + 1] if i + 1 < len(keys) else ""
+        expansion, used = _expansion(keys[i], nxt, i, len(tokens) - i)
+        if expansion is None:
+            out.append((tokens[i], False))
+        else:
+            # Keep an opening bracket; the abbreviation's own dot goes.
+            trail = parts[i + used - 1][2].lstrip(".")
+            out.append((parts[i][0] + expansion + trail, True))
+        i += used
+    return out
+
+
+def _expansion(key: str, nxt: str, index: int, left: int) -> tuple[str | None, int]:
+    """The expansion of abbreviation ``key`` and how many tokens it uses.
+
+    ``nxt`` is the key of the next token, ``left`` the number of tokens from ``key`` on.
+    """
+    at_end, pair_at_end = left == 1, left == 2
+    if key == "h" and nxt == "s":
+        return "High School", 2
+    if key == "m" and nxt == "s" and pair_at_end:
+        return "Middle School", 2
+    if key == "ms" and at_end:
+        return "Middle School", 1
+    if key in ("jr", "sr") and nxt in ("high", "hs", "h", "jr", "sr"):
+        return ("Junior" if key == "jr" else "Senior"), 1
+    if key == "el" and (at_end or nxt in ("sch", "school")):
+        return "Elementary", 1
+    if key == "st" and (index == 0 or nxt in _SAINTS or nxt.removesuffix("'s") in _SAINTS):
+        return "Saint", 1
+    return _SIMPLE_EXPANSIONS.get(key), 1
+
+
+def _title_word(word: str) -> str:
+    def cap(part: str) -> str:
+        part = part.lower()
+        if len(part) > 2 and part[1] == "'":  # O'Neil, D'Arcy
+            return part[0].upper() + "'" + part[2:3].upper() + part[3:]
+        if part.startswith("mc") and len(part) > 3:
+            return "Mc" + part[2:3].upper() + part[3:]
+        return part[:1].upper() + part[1:]
+
+    return "-".join(cap(p) for p in word.split("-"))
+
+
+def _case_core(core: str, all_upper: bool) -> str:
+    letters = sum(c.isalpha() for c in core)
+    if not letters:
+        return core
+    upper = core.upper()
+    if upper.replace(".", "") in _ACRONYMS:
+        return upper
+    if any(c.isdigit() for c in core):
+        if re.fullmatch(r"\d+(st|nd|rd|th)", core, re.IGNORECASE):
+            return core.lower()
+        return upper if letters <= 3 else core
+    if core.isupper():
+        if "." in core and letters <= 4:  # P.S., U.S.
+            return core
+        if not all_upper and letters <= 4 and upper not in _NORMAL_WORDS:
+            return core
+        return _title_word(core)
+    if core.islower():
+        return _title_word(core)
+    return core  # written in mixed case on purpose: McDonald, DeKalb
+
+
+def _case_token(token: str, all_upper: bool, first: bool) -> str:
+    match = _TOKEN.match(token)
+    if match is None:
+        return token
+    lead, core, trail = match.groups()
+    if not first and core.casefold() in _SMALL_WORDS:
+        return lead + core.lower() + trail
+    return lead + _case_core(core, all_upper) + trail
+
+
+def _strip_ends(name: str) -> str:
+    name = name.strip(_END_JUNK)
+    if name.endswith(".") and not re.search(r"\b(Jr|Sr|Inc|Co|St)\.$", name):
+        name = name.rstrip(".").rstrip(_END_JUNK)
+    if name.count("(") != name.count(")"):
+        name = name.strip("()").strip(_END_JUNK)
+    return name
+
+
+def normalize_name(name: str) -> str:
+    """The canonical spelling of a school name (see the module docstring)."""
+    text = unicodedata.normalize("NFKC", name).replace("’", "'").replace("‘", "'")
+    text = _strip_ends(" ".join(text.split()))
+    letters = [c for c in text if c.isalpha()]
+    all_upper = bool(letters) and all(c.isupper() for c in letters)
+    cased: list[str] = []
+    for index, (token, done) in enumerate(_expand_tokens(text.split())):
+        cased.append(token if done else _case_token(token, all_upper, first=index == 0))
+    words: list[str] = []
+    for word in " ".join(cased).split():
+        if words and word.casefold() == words[-1].casefold() == "school":
+            continue  # "Lincoln HS School" -> one "School"
+        words.append(word)
+    return _strip_ends(" ".join(words))
+
+
+_GENERIC = frozenset({"school", "the"})
+
+
+def match_key(name: str) -> str:
+    """A key equal for spellings of the same school name: for duplicate detection."""
+    text = normalize_name(name).casefold().replace("&", " and ").replace("'", "")
+    text = "".join(c if c.isalnum() else " " for c in text)
+    return " ".join(w for w in text.split() if w not in _GENERIC)
+
+
+# --- regions, countries, postal codes -----------------------------------------------------
+
+_US_STATES = {
+    "AL": "Alabama Ala.",
+    "AK": "Alaska",
+    "AZ": "Arizona Ariz.",
+    "AR": "Arkansas Ark.",
+    "CA": "California Calif. Cal.",
+    "CO": "Colorado Colo.",
+    "CT": "Connecticut Conn.",
+    "DE": "Delaware Del.",
+    "DC": "District_of_Columbia D.C.",
+    "FL": "Florida Fla.",
+    "GA": "Georgia Ga.",
+    "HI": "Hawaii",
+    "ID": "Idaho",
+    "IL": "Illinois Ill.",
+    "IN": "Indiana Ind.",
+    "IA": "Iowa",
+    "KS": "Kansas Kan. Kans.",
+    "KY": "Kentucky Ky.",
+    "LA": "Louisiana La.",
+    "ME": "Maine",
+    "MD": "Maryland Md.",
+    "MA": "Massachusetts Mass.",
+    "MI": "Michigan Mich.",
+    "MN": "Minnesota Minn.",
+    "MS": "Mississippi Miss.",
+    "MO": "Missouri Mo.",
+    "MT": "Montana Mont.",
+    "NE": "Nebraska Neb. Nebr.",
+    "NV": "Nevada Nev.",
+    "NH": "New_Hampshire N.H.",
+    "NJ": "New_Jersey N.J.",
+    "NM": "New_Mexico N.M. N.Mex.",
+    "NY": "New_York N.Y.",
+    "NC": "North_Carolina N.C.",
+    "ND": "North_Dakota N.D. N.Dak.",
+    "OH": "Ohio",
+    "OK": "Oklahoma Okla.",
+    "OR": "Oregon Ore. Oreg.",
+    "PA": "Pennsylvania Pa. Penn. Penna.",
+    "RI": "Rhode_Island R.I.",
+    "SC": "South_Carolina S.C.",
+    "SD": "South_Dakota S.D. S.Dak.",
+    "TN": "Tennessee Tenn.",
+    "TX": "Texas Tex.",
+    "UT": "Utah",
+    "VT": "Vermont Vt.",
+    "VA": "Virginia Va.",
+    "WA": "Washington Wash.",
+    "WV": "West_Virginia W.Va. W.V.",
+    "WI": "Wisconsin Wis. Wisc.",
+    "WY": "Wyoming Wyo.",
+    "PR": "Puerto_Rico P.R.",
+    "GU": "Guam",
+    "VI": "Virgin_Islands U.S._Virgin_Islands",
+    "AS": "American_Samoa",
+    "MP": "Northern_Mariana_Islands",
+}
+_AU_STATES = {
+    "NSW": "New_South_Wales",
+    "VIC": "Victoria Vic.",
+    "QLD": "Queensland Qld.",
+    "WA": "Western_Australia",
+    "SA": "South_Australia",
+    "TAS": "Tasmania Tas.",
+    "ACT": "Australian_Capital_Territory",
+    "NT": "Northern_Territory",
+}
+_COUNTRIES = {
+    "US": "US USA U.S. U.S.A. United_States United_States_of_America America",
+    "AU": "AU AUS Australia",
+}
+
+
+def _region_key(value: str) -> str:
+    return re.sub(r"[\s._]+", "", value).casefold()
+
+
+def _lookup(table: dict[str, str]) -> dict[str, str]:
+    index: dict[str, str] = {}
+    for code, aliases in table.items():
+        for alias in [code, *aliases.split()]:
+            index[_region_key(alias.replace("_", " "))] = code
+    return index
+
+
+_US_INDEX = _lookup(_US_STATES)
+_AU_INDEX = _lookup(_AU_STATES)
+_COUNTRY_INDEX = _lookup(_COUNTRIES)
+
+
+def normalize_country(country: str | None) -> str | None:
+    if country is None or not country.strip():
+        return None
+    code = _COUNTRY_INDEX.get(_region_key(country))
+    if code is not None:
+        return code
+    stripped = " ".join(country.split())
+    return stripped.upper() if len(stripped) == 2 else stripped
+
+
+def _postal_digits(postal: str | None) -> str:
+    return re.sub(r"[\s-]", "", postal or "")
+
+
+def infer_country(region: str | None, postal: str | None) -> str | None:
+    """US or AU from a state plus a ZIP / postcode of the right shape, else None."""
+    if not region:
+        return None
+    key, digits = _region_key(region), _postal_digits(postal)
+    if key in _US_INDEX and re.fullmatch(r"\d{5}(\d{4})?", digits):
+        return "US"
+    if key in _AU_INDEX and re.fullmatch(r"\d{4}", digits):
+        return "AU"
+    return None
+
+
+def normalize_region(region: str | None, country: str | None) -> str | None:
+    if region is None or not region.strip():
+        return None
+    key = _region_key(region)
+    first, second = (_AU_INDEX, _US_INDEX) if country == "AU" else (_US_INDEX, _AU_INDEX)
+    code = first.get(key) or (second.get(key) if country not in ("US", "AU") else None)
+    return code or " ".join(region.split())
+
+
+def normalize_postal_code(postal: str | None, country: str | None) -> str | None:
+    if postal is None or not postal.strip():
+        return None
+    digits = _postal_digits(postal)
+    if country != "AU" and re.fullmatch(r"\d{9}", digits):
+        return f"{digits[:5]}-{digits[5:]}"
+    if country == "US" and re.fullmatch(r"\d{4}", digits):
+        return "0" + digits  # a spreadsheet ate the leading zero of a New England ZIP
+    if re.fullmatch(r"\d{4,5}", digits):
+        return digits
+    return " ".join(postal.split()).upper()
+
+
+# --- phones, websites ------------------------------------------------------------------------
+
+
+_NANP = re.compile(r"[2-9]\d{2}[2-9]\d{6}")
+
+
+def _plausible(number: phonenumbers.PhoneNumber) -> bool:
+    if phonenumbers.is_valid_number(number):
+        return True
+    # Directories use fictional 555 numbers, which libphonenumber calls invalid; accept any
+    # number of the North American shape rather than leave it unformatted.
+    national = str(number.national_number)
+    return number.country_code == 1 and _NANP.fullmatch(national) is not None
+
+
+def normalize_phone(phone: str | None, country: str | None) -> str | None:
+    if phone is None or not phone.strip():
+        return None
+    raw = " ".join(phone.split())
+    region = country if country and len(country) == 2 else "US"
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return raw
+    if not _plausible(number):
+        return raw
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return f"{e164} ext. {number.extension}" if number.extension else e164
+
+
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+_EMAIL = re.compile(r"^(mailto:)?[^@/\s]+@[^@/\s]+\.[a-z]{2,}$", re.IGNORECASE)
+
+
+def normalize_website(website: str | None) -> str | None:
+    if website is None:
+        return None
+    url = "".join(website.split()).strip(",;")
+    if not url or _EMAIL.match(url):
+        return None
+    if not _SCHEME.match(url):
+        url = "https://" + url
+    parts = urlsplit(url)
+    path = "" if parts.path == "/" and not parts.query and not parts.fragment else parts.path
+    host = parts.netloc.lower().rstrip(".")
+    return urlunsplit((parts.scheme.lower(), host, path, parts.query, parts.fragment))
+
+
+# --- grades ----------------------------------------------------------------------------------
+
+_PK_WORDS = frozenset({"pk", "prek", "ppr", "prekindergarten", "preprimary", "preschool", "ps"})
+_K_WORDS = frozenset({"k", "kg", "kn", "kin", "kindergarten", "kinder"})
+_GRADE_PREFIX = re.compile(r"^\s*(grades?|gr\.?|years?)\s*:?\s*", re.IGNORECASE)
+
+
+def _grade_value(token: str) -> int | None:
+    if token in _PK_WORDS:
+        return -1
+    if token in _K_WORDS:
+        return 0
+    match = re.fullmatch(r"(?:y|yr|year)?0*(\d{1,2})(?:st|nd|rd|th)?", token)
+    if match and int(match.group(1)) <= 13:
+        return int(match.group(1))
+    return None
+
+
+def parse_grades(grades: str | None) -> tuple[int, int] | None:
+    """(low, high) with PK = -1 and K = 0, or None when ``grades`` is not a grade range."""
+    if grades is None:
+        return None
+    text = _GRADE_PREFIX.sub("", grades.casefold())
+    text = re.sub(r"\bpre[\s-]+(?=k|primary|school)", "pre", text)
+    text = re.sub(r"\b(?:year|yr)\s+(?=\d)", "y", text)
+    text = re.sub(r"\b(?:through|thru|to|and)\b|[–—]", "-", text)
+    tokens = [t for t in re.split(r"[-,/&\s]+", text) if t]
+    values = [_grade_value(t) for t in tokens]
+    if not values or any(v is None for v in values):
+        return None
+    known = [v for v in values if v is not None]
+    return min(known), max(known)
+
+
+def _grade_label(value: int) -> str:
+    return {-1: "PK", 0: "K"}.get(value, str(value))
+
+
+def normalize_grades(grades: str | None) -> str | None:
+    if grades is None or not grades.strip():
+        return None
+    parsed = parse_grades(grades)
+    if parsed is None:
+        return " ".join(grades.split())
+    low, high = parsed
+    return _grade_label(low) if low == high else f"{_grade_label(low)}-{_grade_label(high)}"
+
+
+# --- kind ------------------------------------------------------------------------------------
+
+_NAME_KINDS = (
+    (re.compile(r"\bk\s*-\s*12\b"), "k-12"),
+    (re.compile(r"\belementary\b"), "elementary"),
+    (re.compile(r"\bprimary\b"), "primary"),
+    (re.compile(r"\b(middle|junior high|intermediate)\b"), "middle"),
+    (re.compile(r"\b(high|senior high)\b"), "high"),
+    (re.compile(r"\bsecondary\b"), "secondary"),
+    (re.compile(r"\b(university|community college|college)\b(?!\s+prep)"), "college"),
+)
+_KIND_SYNONYMS = {
+    "elementary": "elementary",
+    "elementary school": "elementary",
+    "middle": "middle",
+    "middle school": "middle",
+    "junior high": "middle",
+    "high": "high",
+    "high school": "high",
+    "senior high": "high",
+    "k-12": "k-12",
+    "k12": "k-12",
+    "primary": "primary",
+    "primary school": "primary",
+    "secondary": "secondary",
+    "secondary school": "secondary",
+    "college": "college",
+    "university": "college",
+    "other": "other",
+}
+
+
+def _kind_from_name(name: str) -> str | None:
+    text = name.casefold()
+    found = {kind for pattern, kind in _NAME_KINDS if pattern.search(text)}
+    if "middle" in found and "high" in found and "junior high" in text:
+        found.discard("high")
+    return found.pop() if len(found) == 1 else None
+
+
+def _kind_from_grades(grades: str | None, country: str | None) -> str | None:
+    parsed = parse_grades(grades)
+    if parsed is None:
+        return None
+    low, high = parsed
+    if low <= 0 and high >= 12:
+        return "k-12"
+    if country == "AU":
+        return "primary" if high <= 7 else "secondary" if low >= 7 else "other"
+    if low <= 3 and high <= 8:
+        return "elementary"
+    if 4 <= low <= 7 and high <= 9:
+        return "middle"
+    if low >= 7 and high >= 9:
+        return "high"
+    return "other"
+
+
+def infer_kind(name: str, kind: str | None, grades: str | None, country: str | None) -> str | None:
+    given = _KIND_SYNONYMS.get(" ".join((kind or "").casefold().split()))
+    inferred = _kind_from_name(name) or given or _kind_from_grades(grades, country)
+    if inferred is None and kind and kind.strip():
+        return "other"
+    return inferred
+
+
+# --- records ---------------------------------------------------------------------------------
+
+
+def _clean(value: str | None) -> str | None:
+    if value is None:
+        return None
+    text = " ".join(value.split()).strip(_END_JUNK)
+    return text or None
+
+
+def _clean_place(value: str | None) -> str | None:
+    text = _clean(value)
+    if text and text.isupper() and len(text) > 3:
+        return " ".join(_title_word(w) for w in text.split())
+    return text
+
+
+def normalize_record(r: SchoolRecord) -> SchoolRecord:
+    """``r`` with canonical values; the evidence is kept as is."""
+    country = normalize_country(r.country) or infer_country(r.region, r.postal_code)
+    name = normalize_name(r.name) or " ".join(r.name.split())
+    grades = normalize_grades(r.grades)
+    return replace(
+        r,
+        name=name,
+        kind=infer_kind(name, r.kind, grades, country),
+        address=_clean(r.address),
+        city=_clean_place(r.city),
+        region=normalize_region(r.region, country),
+        postal_code=normalize_postal_code(r.postal_code, country),
+        country=country,
+        phone=normalize_phone(r.phone, country),
+        website=normalize_website(r.website),
+        grades=grades,
+        district=_clean(r.district),
+    )
+
+
+# --- duplicates ------------------------------------------------------------------------------
+
+_FUZZY_THRESHOLD = 92
+_MERGED_FIELDS = tuple(f.name for f in fields(SchoolRecord) if f.name not in ("name", "evidence"))
+
+
+def _city(r: SchoolRecord) -> str:
+    return " ".join((r.city or "").casefold().split())
+
+
+def _zip5(r: SchoolRecord) -> str:
+    return _postal_digits(r.postal_code)[:5]
+
+
+def _compatible(a: SchoolRecord, b: SchoolRecord) -> bool:
+    """No conflicting city or postal code (a missing value conflicts with nothing)."""
+    city_a, city_b, zip_a, zip_b = _city(a), _city(b), _zip5(a), _zip5(b)
+    return (not city_a or not city_b or city_a == city_b) and (
+        not zip_a or not zip_b or zip_a == zip_b
+    )
+
+
+def _same_block(a: SchoolRecord, b: SchoolRecord) -> bool:
+    """Known to be in the same place: a shared city or postal code, and no conflict."""
+    shared = (_city(a) and _city(a) == _city(b)) or (_zip5(a) and _zip5(a) == _zip5(b))
+    return bool(shared) and _compatible(a, b)
+
+
+def _is_duplicate(a: SchoolRecord, key_a: str, b: SchoolRecord, key_b: str) -> bool:
+    if key_a == key_b:
+        return _compatible(a, b)
+    return _same_block(a, b) and fuzz.token_sort_ratio(key_a, key_b) >= _FUZZY_THRESHOLD
+
+
+def _fill(first: SchoolRecord, other: SchoolRecord) -> SchoolRecord:
+    missing = {
+        name: getattr(other, name)
+        for name in _MERGED_FIELDS
+        if getattr(first, name) in (None, "") and getattr(other, name) not in (None, "")
+    }
+    return replace(first, **missing) if missing else first
+
+
+def merge_duplicates(records: Sequence[SchoolRecord]) -> list[SchoolRecord]:
+    """Merge duplicate records of one document, keeping the first record's order.
+
+    Duplicates: the same ``match_key`` with a compatible city and postal code, or a
+    rapidfuzz token_sort_ratio >= 92 between keys within the same city / postal block. The
+    first record wins; its empty fields are filled from the others; its evidence is kept.
+    """
+    merged: list[SchoolRecord] = []
+    keys: list[str] = []
+    for record in records:
+        key = match_key(record.name)
+        for index, kept in enumerate(merged):
+            if _is_duplicate(kept, keys[index], record, key):
+                merged[index] = _fill(kept, record)
+                break
+        else:
+            merged.append(record)
+            keys.append(key)
+    return merged
+
+
+__all__ = [
+    "KINDS",
+    "infer_country",
+    "infer_kind",
+    "match_key",
+    "merge_duplicates",
+    "normalize_country",
+    "normalize_grades",
+    "normalize_name",
+    "normalize_phone",
+    "normalize_postal_code",
+    "normalize_record",
+    "normalize_region",
+    "normalize_website",
+    "parse_grades",
+]
