@@ -124,6 +124,8 @@ class WriteBatcher:
         assert self._wake is not None
         while True:
             await self._wake.wait()
+            # One turn of the loop lets writers woken by the same event join this batch.
+            await asyncio.sleep(0)
             self._wake.clear()
             while self._pending:
                 batch = self._pending[: self._max_batch]

@@ -77,7 +77,7 @@ class SqlQueueStore:
             # progress views on other machines see the events, cancels arrive at once.
             notes = conn.info[TXN_SCRATCH].pop("notify", [])
             if wrote_events:
-                notes.append("events")
+                notes.append("work" if wrote_events & _NEW_WORK else "events")
             for note in dict.fromkeys(notes):
                 conn.execute(_NOTIFY, {"payload": note})
 
@@ -603,11 +603,13 @@ def _is_sql(value: Any) -> bool:
     return isinstance(value, ClauseElement)
 
 
-def _flush_events(conn: Connection) -> bool:
+def _flush_events(conn: Connection) -> set[str]:
+    """Write the transaction's buffered events; returns their types."""
     buffered = conn.info[TXN_SCRATCH].pop("events", None)
-    if buffered:
-        conn.execute(insert(events_t), buffered)
-    return bool(buffered)
+    if not buffered:
+        return set()
+    conn.execute(insert(events_t), buffered)
+    return {e["type"] for e in buffered}
 
 
 def _finished(status: TaskStatus) -> dict[str, Any]:
@@ -625,6 +627,7 @@ def _user_key(user_id: str) -> int:
 
 
 NOTIFY_CHANNEL = "schoolx"
+_NEW_WORK = {EventType.QUEUED.value, EventType.RETRYING.value}
 _NOTIFY = text(f"SELECT pg_notify('{NOTIFY_CHANNEL}', :payload)")
 _INSERT_TASK = insert(tasks).returning(*tasks.c)
 _TAKE = (

@@ -63,7 +63,7 @@ async def _listen(app: App) -> None:
     def on_note(note: str) -> None:
         if note.startswith("cancel:"):
             app.queue.cancel_local(int(note.split(":", 1)[1]))
-        app.hub.publish([])
+        app.hub.publish([], new_work=note == "work")
 
     listener = PgListener(app.db.url, on_note)
     await listener.start()

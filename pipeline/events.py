@@ -12,25 +12,37 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from pipeline.store import EventInfo, QueueStore
+from pipeline.store import EventInfo, EventType, QueueStore
+
+NEW_WORK = frozenset({EventType.QUEUED, EventType.RETRYING})
 
 
 class EventHub:
     def __init__(self) -> None:
         self._waiters: set[asyncio.Event] = set()
+        self._work_waiters: set[asyncio.Event] = set()
 
-    def publish(self, _events: list[EventInfo]) -> None:
-        """Called after a commit that stored events; subscribers then read them."""
+    def publish(self, events: list[EventInfo], *, new_work: bool = False) -> None:
+        """Called after a commit that stored events; subscribers then read them.
+
+        Idle workers are woken only when there may be a task to claim (queued, or back to
+        pending): waking every worker on every progress event makes them queue up on the
+        claim lock for nothing.
+        """
         for waiter in self._waiters:
             waiter.set()
+        if new_work or any(e.type in NEW_WORK for e in events):
+            for waiter in self._work_waiters:
+                waiter.set()
 
-    def waiter(self) -> asyncio.Event:
+    def waiter(self, *, work_only: bool = False) -> asyncio.Event:
         event = asyncio.Event()
-        self._waiters.add(event)
+        (self._work_waiters if work_only else self._waiters).add(event)
         return event
 
     def forget(self, event: asyncio.Event) -> None:
         self._waiters.discard(event)
+        self._work_waiters.discard(event)
 
     async def subscribe(
         self,

@@ -46,6 +46,7 @@ class Worker:
         self._running: dict[int, asyncio.Task[None]] = {}
         self._cancel_requested: set[int] = set()
         self._lost: set[int] = set()
+        self._finishing: set[int] = set()
         self._wake = asyncio.Event()
         self._stopping = False
         self.limits = Limits(settings.max_processing, settings.max_processing_per_user)
@@ -70,7 +71,7 @@ class Worker:
         """Serve until ``stop`` is set; with ``drain``, also return once the queue is empty."""
         await self.store.register_worker(self.id, socket.gethostname(), os.getpid())
         await self.store.recover_expired()
-        hub_wake = self.hub.waiter()
+        hub_wake = self.hub.waiter(work_only=True)
         loops = [
             asyncio.create_task(self._every(self.settings.heartbeat_s, self._heartbeat)),
             asyncio.create_task(self._every(self.settings.sweep_s, self._sweep)),
@@ -89,7 +90,8 @@ class Worker:
     async def _claim_loop(self, stop: asyncio.Event, drain: bool) -> None:
         while not stop.is_set():
             self._wake.clear()
-            want = self.settings.max_processing - len(self._running)
+            busy = len(self._running) - len(self._finishing & self._running.keys())
+            want = self.settings.max_processing - busy
             if want > 0:
                 claimed = await self.store.claim(self.id, want, self.limits, self.settings.lease_s)
                 for info in claimed.tasks:
@@ -128,6 +130,7 @@ class Worker:
 
     def _finished(self, task_id: int, _task: asyncio.Task[None]) -> None:
         self._running.pop(task_id, None)
+        self._finishing.discard(task_id)
         self._cancel_requested.discard(task_id)
         self._lost.discard(task_id)
         self._wake.set()
@@ -148,9 +151,17 @@ class Worker:
             log.warning("task %s: lease lost; another worker owns it now", info.id)
             return
         except Exception as exc:  # every failure ends in a terminal state
+            self._finishing_soon(info.id)
             await self._on_error(info, exc)
             return
+        self._finishing_soon(info.id)
         await self.store.complete(info.id, self.id, result)
+
+    def _finishing_soon(self, task_id: int) -> None:
+        # The handler is done; only its terminal write is left. Claiming now lets that
+        # write and the next claim share one transaction (the write runs first in it).
+        self._finishing.add(task_id)
+        self._wake.set()
 
     async def _on_cancelled(self, info: TaskInfo) -> None:
         if info.id in self._lost:
