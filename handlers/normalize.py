@@ -5,15 +5,18 @@ Choices, so that every record of every document comes out the same way:
 Names
     Whitespace is collapsed and stray punctuation stripped from the ends. Abbreviations
     are expanded: ``HS``/``H S``/``H.S.`` -> High School; ``MS``/``M S`` -> Middle School
-    only as the last word (elsewhere it may be "Ms."); ``Elem``/``Elem.`` -> Elementary
-    (``Roosevelt Elem`` becomes ``Roosevelt Elementary``: no "School" is invented);
-    ``EL`` -> Elementary only as the last word or before ``Sch``/``School`` (so the Spanish
-    "El Camino" survives); ``Jr``/``Sr`` -> Junior/Senior only before ``High`` or in
-    ``Jr/Sr``, never in "Martin Luther King Jr."; ``Acad`` -> Academy; ``Int``/``Intl`` ->
-    International (``Int`` could also mean Intermediate; International is the more common
-    use in school names, so we pick it); ``Sch`` -> School; ``Ctr`` -> Center; ``Prep`` and
-    ``Co`` stay. ``St``/``St.`` -> Saint only as the first word or before a saint's given
-    name ("St. Mary", "St Joseph's"); "Main St" is a street and stays.
+    only as the last word (elsewhere it may be "Ms."); ``Elem``/``Elem.`` as the last word
+    -> Elementary School, like HS and MS (directories abbreviate "Elementary School" to
+    "Elem": ``ROOSEVELT ELEM`` becomes ``Roosevelt Elementary School``), elsewhere ->
+    Elementary (``Elem Sch``, ``Curlew Elem & High School``); ``EL`` likewise, but only as
+    the last word or before ``Sch``/``School`` (so the Spanish "El Camino" survives);
+    ``Jr``/``Sr`` -> Junior/Senior only before ``High`` or in ``Jr/Sr``/``Jr Sr`` (both
+    become ``Junior/Senior``), never in "Martin Luther King Jr."; ``Acad`` -> Academy;
+    ``Int``/``Intl`` -> International (``Int`` could also mean Intermediate; International
+    is the more common use in school names, so we pick it); ``Sch`` -> School; ``Ctr`` ->
+    Center; ``Prep`` and ``Co`` stay. ``St``/``St.`` -> Saint only as the first word or
+    before a saint's given name ("St. Mary", "St Joseph's"); "Main St" is a street and
+    stays. (``match_key`` goes further for matching only: see its docstring.)
     Casing: an all-upper-case name is title-cased; a mixed-case name keeps any all-caps
     token of at most four letters that is not a normal word (an acronym such as "PS" or
     "CICS"), and tokens written in mixed case ("McDonald", "DeKalb"). Known acronyms (KIPP,
@@ -141,9 +144,13 @@ def _expansion(key: str, nxt: str, index: int, left: int) -> tuple[str | None, i
         return "Middle School", 2
     if key == "ms" and at_end:
         return "Middle School", 1
+    if key == "jr" and nxt == "sr":
+        return "Junior/Senior", 2  # "Jr Sr High" is spelled like "Jr/Sr High"
     if key in ("jr", "sr") and nxt in ("high", "hs", "h", "jr", "sr"):
         return ("Junior" if key == "jr" else "Senior"), 1
-    if key == "el" and (at_end or nxt in ("sch", "school")):
+    if key in ("elem", "el") and at_end and index > 0:
+        return "Elementary School", 1  # like HS and MS, a last-word abbreviation
+    if key == "el" and nxt in ("sch", "school"):
         return "Elementary", 1
     if key == "st" and (index == 0 or nxt in _SAINTS or nxt.removesuffix("'s") in _SAINTS):
         return "Saint", 1
@@ -220,14 +227,81 @@ def normalize_name(name: str) -> str:
     return _strip_ends(" ".join(words))
 
 
-_GENERIC = frozenset({"school", "the"})
+# Words a key leaves out: they tell no two schools of one place apart. Level words
+# (elementary, middle, high, primary, secondary, junior, senior) stay: "Lincoln Elementary"
+# and "Lincoln High" in one city are two schools.
+_KEY_DROP = frozenset({"school", "the", "of"})
+# One spelling per word, whatever normalize_name left: "St" that was not read as Saint
+# ("Mater Academy at St Cloud"), "Jr" outside "Jr High", British "Centre", "Prep".
+_KEY_WORDS = {
+    "st": "saint",
+    "ste": "sainte",
+    "mt": "mount",
+    "ft": "fort",
+    "jr": "junior",
+    "sr": "senior",
+    "dr": "doctor",
+    "elem": "elementary",
+    "centre": "center",
+    "ctr": "center",
+    "prep": "preparatory",
+    "acad": "academy",
+    "intl": "international",
+    "sch": "school",
+    "jhs": "junior high",
+}
+
+
+def _key_words(text: str) -> list[str]:
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = text.replace("&", " and ").replace("'", "")
+    text = "".join(c if c.isalnum() else " " for c in text)
+    words: list[str] = []
+    for word in text.split():
+        words += _KEY_WORDS.get(word, word).split()
+    return words
+
+
+def _join_initials(words: list[str]) -> list[str]:
+    """Runs of single letters are one token: "J M", "J.M." and "JM" all give "jm"."""
+    out: list[str] = []
+    run = ""
+    for word in [*words, ""]:
+        if len(word) == 1 and word.isalpha():
+            run += word
+            continue
+        if run:
+            out.append(run)
+            run = ""
+        if word:
+            out.append(word)
+    return out
 
 
 def match_key(name: str) -> str:
-    """A key equal for spellings of the same school name: for duplicate detection."""
-    text = normalize_name(name).casefold().replace("&", " and ").replace("'", "")
-    text = "".join(c if c.isalnum() else " " for c in text)
-    return " ".join(w for w in text.split() if w not in _GENERIC)
+    """A key equal for spellings of the same school name, for matching within one document
+    and across documents (compared exactly, or by rapidfuzz within one city / postal block).
+
+    The normalized name, without accents, punctuation, "school", "the" and "of", with one
+    spelling per word (``St``/``Saint``, ``Prep``/``Preparatory``, ``Centre``/``Center``),
+    runs of initials joined ("J. M." -> "jm") and "Senior High" read as "High" (but
+    "Junior/Senior High" kept). So "St. Mary Acad" and "Saint Mary Academy", "Lincoln H S"
+    and "Lincoln High School", "ROOSEVELT ELEM" and "Roosevelt Elementary School" share a
+    key, while "Lincoln Elementary" and "Lincoln High" do not.
+    """
+    words = _join_initials(_key_words(normalize_name(name)))
+    kept = [
+        w
+        for i, w in enumerate(words)
+        if not (
+            w == "senior"
+            and words[i + 1 : i + 2] == ["high"]
+            and (i == 0 or words[i - 1] != "junior")
+        )
+    ]
+    key = [w for w in kept if w not in _KEY_DROP]
+    return " ".join(key or kept)
 
 
 # --- regions, countries, postal codes -----------------------------------------------------
@@ -599,10 +673,40 @@ def _same_block(a: SchoolRecord, b: SchoolRecord) -> bool:
     return bool(shared) and _compatible(a, b)
 
 
+_LEVEL_WORDS = frozenset(
+    {"elementary", "middle", "high", "primary", "secondary", "junior", "senior", "intermediate"}
+)
+_ROMAN = re.compile(r"(?=[ivxlc])c{0,3}(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})")
+
+
+def _distinct_tokens(key: str) -> frozenset[str]:
+    """Tokens that tell near-identical names apart: numbers ("Equitas Academy 4" / "6"),
+    Roman numerals ("Discovery Charter II") and level words ("Lincoln Middle" / "High")."""
+    return frozenset(
+        w
+        for w in key.split()
+        if any(c.isdigit() for c in w) or _ROMAN.fullmatch(w) or w in _LEVEL_WORDS
+    )
+
+
+def key_similarity(key_a: str, key_b: str) -> float:
+    """How alike two match keys are (0-100); 0 when numbers, Roman numerals or level words
+    differ, so numbered campuses and different levels never look like one school."""
+    if key_a == key_b:
+        return 100.0
+    if _distinct_tokens(key_a) != _distinct_tokens(key_b):
+        return 0.0
+    return float(fuzz.token_sort_ratio(key_a, key_b))
+
+
 def _is_duplicate(a: SchoolRecord, key_a: str, b: SchoolRecord, key_b: str) -> bool:
     if key_a == key_b:
         return _compatible(a, b)
-    return _same_block(a, b) and fuzz.token_sort_ratio(key_a, key_b) >= _FUZZY_THRESHOLD
+    return (
+        _same_block(a, b)
+        and _distinct_tokens(key_a) == _distinct_tokens(key_b)
+        and fuzz.token_sort_ratio(key_a, key_b) >= _FUZZY_THRESHOLD
+    )
 
 
 def _fill(first: SchoolRecord, other: SchoolRecord) -> SchoolRecord:
@@ -618,7 +722,9 @@ def merge_duplicates(records: Sequence[SchoolRecord]) -> list[SchoolRecord]:
     """Merge duplicate records of one document, keeping the first record's order.
 
     Duplicates: the same ``match_key`` with a compatible city and postal code, or a
-    rapidfuzz token_sort_ratio >= 92 between keys within the same city / postal block. The
+    rapidfuzz token_sort_ratio >= 92 between keys within the same city / postal block when
+    both keys have the same numbers, Roman numerals and level words (so "Equitas Academy 4"
+    and "Equitas Academy 6", or "Discovery Charter" and "Discovery Charter II", stay two). The
     first record wins; its empty fields are filled from the others; its evidence is kept.
     """
     merged: list[SchoolRecord] = []

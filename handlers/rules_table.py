@@ -45,6 +45,19 @@ _SUFFIX_TOKEN = re.compile(
 _DIRECTIONAL = re.compile(r"^(?:n|s|e|w|ne|nw|se|sw|north|south|east|west)\.?,?$", re.I)
 _UNIT = re.compile(r"^(?:ste|suite|unit|#\d+|apt|bldg)\.?$", re.I)
 _TYPE_TOKEN = re.compile(rf"^(?:{TYPE_WORDS})\.?,?$", re.I)
+# words that make a two-word place name: "NEW HAVEN", "ST CLAIR", "BLOOMFIELD HILLS"
+_CITY_PREFIX = re.compile(
+    r"^(?:new|old|east|west|north|south|upper|lower|saint|st|ste|mount|mt|fort|ft|port|"
+    r"grand|great|little|big|lake|san|santa|los|las|la|el|de|des|du|le|bad|grosse|royal|"
+    r"glen|palm|cedar|twin|round|white|black|red|green)\.?$",
+    re.I,
+)
+_CITY_SUFFIX = re.compile(
+    r"^(?:township|twp|city|hills?|heights|hts|springs?|park|beach|falls|rapids|harbou?r|"
+    r"shores?|lakes?|village|junction|jct|creek|valley|center|centre|grove|woods|point|"
+    r"ridge|bay|bluffs?|island|landing|mills?|station|haven|vista|gardens)\.?$",
+    re.I,
+)
 _ZIP = re.compile(r"^\d{5}(?:-\d{4})?$|^\d{4}$")
 
 
@@ -176,7 +189,19 @@ def _address_end(tokens: list[str]) -> int:
     for i in range(2, len(tokens)):
         if tokens[i - 1].isupper() != tokens[i].isupper() and tokens[i][0].isalpha():
             return i
-    return min(2, len(tokens))
+    return _city_start(tokens)
+
+
+def _city_start(tokens: list[str]) -> int:
+    """No suffix and no change of case ("48101 ROMEO PLANK MACOMB"): the city is the last
+    word, or the last two when they read as one place name ("NEW HAVEN", "SHELBY TOWNSHIP");
+    the street keeps its number and at least one word."""
+    if len(tokens) <= 2:
+        return len(tokens)
+    size = 1
+    if _CITY_PREFIX.match(tokens[-2]) or _CITY_SUFFIX.match(tokens[-1]):
+        size = 2
+    return max(2, len(tokens) - size)
 
 
 def _split_name_address(tokens: list[str], cols: set[str], row: dict[str, str]) -> None:

@@ -6,11 +6,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from rapidfuzz import fuzz
 from sqlalchemy import Table, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from handlers.normalize import key_similarity
 from handlers.records import RECORD_FIELDS, SchoolRecord
 from models.base import utcnow
 from models.db import Database
@@ -179,7 +179,7 @@ class SchoolStore:
             query = query.where(schools.c.match_key == key)
         best: tuple[float, int] | None = None
         for row in await conn.execute(query):
-            score = fuzz.token_sort_ratio(key, row.match_key)
+            score = key_similarity(key, row.match_key)
             if score >= MATCH_THRESHOLD and (best is None or score > best[0]):
                 best = (score, row.id)
         return None if best is None else best[1]

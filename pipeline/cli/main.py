@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from handlers.extractors import resolve
-from pipeline.cli import db_cmds
+from pipeline.cli import db_cmds, web_cmds
 from pipeline.cli import schools as school_commands
 from pipeline.cli.common import command, environment_help, setup_logging, state
 from pipeline.cli.output import emit_json, line, table
@@ -29,6 +29,7 @@ app = typer.Typer(
 )
 school_commands.register(app)
 db_cmds.register(app)
+web_cmds.register(app)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 ExtractorOpt = Annotated[

@@ -6,6 +6,7 @@ Nothing here ever puts a traceback or an exception's repr in a response.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -54,13 +55,13 @@ def wants_html(request: Request) -> bool:
 
 
 def error_response(
-    request: Request, status: int, message: str, headers: dict[str, str] | None = None
+    request: Request, status: int, message: str, headers: Mapping[str, str] | None = None
 ) -> Response:
     if wants_html(request):
         from pipeline.web.render import render_error  # the page layer depends on this module
 
-        return HTMLResponse(render_error(status, message), status, headers=headers)
-    return JSONResponse({"detail": message}, status, headers=headers)
+        return HTMLResponse(render_error(status, message), status, headers=dict(headers or {}))
+    return JSONResponse({"detail": message}, status, headers=dict(headers or {}))
 
 
 async def on_schoolx_error(request: Request, exc: Exception) -> Response:

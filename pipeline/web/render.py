@@ -1,13 +1,13 @@
-"""Server-side HTML: Jinja2 with autoescape on, plus the two helpers untrusted text needs.
+"""Server-side HTML: Jinja2 with autoescape on, plus highlighting that keeps untrusted text escaped.
 
 Everything that came from a PDF (school names, snippets, file names) is untrusted. Jinja's
-autoescape escapes it in text and in quoted attributes; ``highlight`` escapes before it
-adds ``<mark>``; ``script_json`` makes JSON safe inside a ``<script>`` block.
+autoescape escapes it in text and in quoted attributes, and ``highlight`` escapes before it
+adds ``<mark>``. No page has inline script (the CSP forbids it), so no JSON is embedded in
+``<script>``: the one value the script needs travels in a ``data-`` attribute.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -16,16 +16,6 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-
-_JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027"}
-
-
-def script_json(value: Any) -> Markup:
-    """JSON that cannot close its ``<script>`` element or open a comment inside it."""
-    text = json.dumps(value, default=str, ensure_ascii=False)
-    text = re.sub(r"[<>&']", lambda m: _JSON_ESCAPES[m.group()], text)
-    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-    return Markup(text)
 
 
 def name_pattern(name: str) -> re.Pattern[str] | None:
@@ -58,7 +48,6 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["highlight"] = highlight
-    env.filters["script_json"] = script_json
     return env
 
 

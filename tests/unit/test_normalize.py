@@ -29,12 +29,17 @@ def rec(name: str, **values: str | None) -> SchoolRecord:
         ("  Lincoln   H S ", "Lincoln High School"),
         ("LINCOLN H.S.", "Lincoln High School"),
         ("Kennedy MS", "Kennedy Middle School"),
-        ("Roosevelt Elem", "Roosevelt Elementary"),
+        ("Roosevelt Elem", "Roosevelt Elementary School"),
+        ("ROOSEVELT ELEM.", "Roosevelt Elementary School"),
         ("Roosevelt Elem. Sch", "Roosevelt Elementary School"),
-        ("Washington EL", "Washington Elementary"),
+        ("Curlew Elem & High School", "Curlew Elementary & High School"),
+        ("Washington EL", "Washington Elementary School"),
+        ("Elem", "Elementary"),
         ("El Camino Real High", "El Camino Real High"),
         ("Jefferson Jr High", "Jefferson Junior High"),
         ("JR/SR HIGH OF WAYNE", "Junior/Senior High of Wayne"),
+        ("Atherton Jr Sr High School", "Atherton Junior/Senior High School"),
+        ("Atherton Jr. Sr. High", "Atherton Junior/Senior High"),
         ("Martin Luther King Jr. Academy", "Martin Luther King Jr. Academy"),
         ("St. Mary's School", "Saint Mary's School"),
         ("ST JOSEPH'S CATHOLIC SCHOOL", "Saint Joseph's Catholic School"),
@@ -60,6 +65,49 @@ def test_names(raw: str, name: str) -> None:
 def test_match_key_ignores_spelling_differences() -> None:
     assert match_key("The Lincoln H.S.") == match_key("LINCOLN HIGH SCHOOL") == "lincoln high"
     assert match_key("St. Joseph's School") == "saint josephs"
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("St. Mary Acad", "Saint Mary Academy"),
+        ("Lincoln H S", "Lincoln High School"),
+        ("ROOSEVELT ELEM", "Roosevelt Elementary School"),
+        ("Roosevelt Elementary", "Roosevelt Elementary School"),
+        ("Logan Acad of Global Ecology", "Logan Academy of Global Ecology"),
+        ("J.M. Weatherwax H.S.", "J M Weatherwax High School"),
+        ("JM Weatherwax High", "J. M. Weatherwax High School"),
+        ("P.S. 41", "PS 41"),
+        ("Mater Academy at St Cloud", "Mater Academy at Saint Cloud"),
+        ("Rainier Prep", "Rainier Preparatory"),
+        ("Hope Learning Centre", "Hope Learning Center"),
+        ("Escuela Peña", "Escuela Pena"),
+        ("Hialeah Senior High School", "Hialeah High"),
+        ("Atherton Jr Sr High", "Atherton Junior-Senior High School"),
+        ("Martin Luther King Jr. Academy", "Martin Luther King Junior Academy"),
+        ("Smith & Jones Academy", "Smith and Jones Academy"),
+    ],
+)
+def test_match_key_same_school(a: str, b: str) -> None:
+    assert match_key(a) == match_key(b)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Lincoln Elementary", "Lincoln High"),
+        ("Lincoln Elementary School", "Lincoln Middle School"),
+        ("Lincoln Junior High", "Lincoln High"),
+        ("Lincoln Junior/Senior High", "Lincoln High"),
+        ("Saint Helena Primary", "Saint Helena Secondary"),
+    ],
+)
+def test_match_key_keeps_levels_apart(a: str, b: str) -> None:
+    assert match_key(a) != match_key(b)
+
+
+def test_match_key_never_empty() -> None:
+    assert match_key("The School") == "the school"
 
 
 @pytest.mark.parametrize(
@@ -172,7 +220,7 @@ def test_normalize_record_keeps_evidence() -> None:
     )
     r = normalize_record(raw)
     assert r.evidence is raw.evidence
-    assert r.name == "Lincoln Elementary"
+    assert r.name == "Lincoln Elementary School"
     assert (r.city, r.region, r.postal_code, r.country) == ("Chicago", "IL", "60614-1234", "US")
     assert (r.phone, r.website, r.grades, r.kind) == (
         "+17735821100",
@@ -199,3 +247,9 @@ def test_merge_duplicates() -> None:
     assert merged[0].website == "https://l.org"
     assert merged[0].evidence is first.evidence
     assert merged[1].city == "Springfield"
+
+
+def test_merge_duplicates_keeps_numbered_campuses_apart() -> None:
+    names = ["Equitas Academy 4", "Equitas Academy 6", "Discovery Charter", "Discovery Charter II"]
+    merged = merge_duplicates([rec(n, city="Los Angeles") for n in names])
+    assert [m.name for m in merged] == names

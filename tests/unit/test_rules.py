@@ -122,6 +122,24 @@ async def test_table_single_spaced() -> None:
     assert (recs[1].address, recs[1].city, recs[1].grades) == ("PO Box 482000", "New Haven", "9-12")
 
 
+@pytest.mark.parametrize(
+    ("row", "address", "city"),
+    [
+        ("Mohawk Elementary School 48101 ROMEO PLANK MACOMB", "48101 ROMEO PLANK", "MACOMB"),
+        ("Oak School 7 OLD MILL RD NEW HAVEN", "7 OLD MILL RD", "NEW HAVEN"),
+        ("Oak School 500 KINLOCH NEW HAVEN", "500 KINLOCH", "NEW HAVEN"),
+        ("Oak School 500 KINLOCH SHELBY TOWNSHIP", "500 KINLOCH", "SHELBY TOWNSHIP"),
+        ("Oak School 500 KINLOCH ALLEGAN", "500 KINLOCH", "ALLEGAN"),
+        ("Veritas 18255 KINLOCH Redford", "18255 KINLOCH", "Redford"),
+    ],
+)
+async def test_table_street_without_suffix(row: str, address: str, city: str) -> None:
+    text = f"School Name Address City ZIP Phone Grades\n{row} 48044 (586) 723-6200 PK-5\n"
+    recs = await run(text)
+    assert len(recs) == 1
+    assert (recs[0].address, recs[0].city) == (address, city)
+
+
 async def test_table_with_wide_gaps() -> None:
     text = (
         "School Name    Address        City      Phone\n"

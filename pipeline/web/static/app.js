@@ -1,0 +1,161 @@
+// The review page's only script: upload without leaving the page, live task progress from
+// the /events stream, cancel/retry buttons. Text from the server is set with textContent,
+// never innerHTML: file names and errors may come from untrusted PDFs.
+"use strict";
+
+(function () {
+  const rows = new Map();
+
+  function cell(row, cls) {
+    return row.querySelector("." + cls);
+  }
+
+  function newRow(id) {
+    const tr = document.createElement("tr");
+    tr.id = "task-" + id;
+    tr.dataset.taskId = String(id);
+    const parts = [
+      ["td", "task-id"], ["td", "file"], ["td", "task-status"], ["td", "progress-cell"],
+      ["td", "task-stage"], ["td", "task-note"], ["td", "task-actions"],
+    ];
+    for (const [tag, cls] of parts) {
+      const td = document.createElement(tag);
+      td.className = cls;
+      tr.appendChild(td);
+    }
+    cell(tr, "task-id").textContent = String(id);
+    const bar = document.createElement("progress");
+    bar.className = "task-progress";
+    bar.max = 100;
+    bar.value = 0;
+    const pct = document.createElement("span");
+    pct.className = "task-percent";
+    pct.textContent = "0%";
+    cell(tr, "progress-cell").append(bar, " ", pct);
+    for (const [cls, label] of [["task-cancel", "Cancel"], ["task-retry", "Retry"]]) {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = cls;
+      b.dataset.taskId = String(id);
+      b.textContent = label;
+      cell(tr, "task-actions").appendChild(b);
+    }
+    document.getElementById("task-rows").prepend(tr);
+    rows.set(id, tr);
+    return tr;
+  }
+
+  function rowFor(id) {
+    return rows.get(id) || newRow(id);
+  }
+
+  function setProgress(row, value) {
+    const v = Math.max(0, Math.min(100, Number(value) || 0));
+    cell(row, "task-progress").value = v;
+    cell(row, "task-percent").textContent = v + "%";
+  }
+
+  function showTask(task) {
+    const row = rowFor(task.id);
+    cell(row, "file").textContent = task.filename || "";
+    cell(row, "task-status").textContent = task.status;
+    cell(row, "task-stage").textContent = task.stage || "";
+    cell(row, "task-note").textContent = task.error || "";
+    setProgress(row, task.progress);
+  }
+
+  async function refreshTask(id) {
+    const response = await fetch("/tasks/" + id);
+    if (response.ok) showTask(await response.json());
+  }
+
+  const HANDLERS = {
+    task_queued(row) { cell(row, "task-status").textContent = "pending"; },
+    task_started(row) { cell(row, "task-status").textContent = "processing"; },
+    task_progress(row, data) {
+      if (data.progress !== null && data.progress !== undefined) setProgress(row, data.progress);
+      if (data.message) cell(row, "task-stage").textContent = String(data.message);
+    },
+    task_completed(row, data) {
+      cell(row, "task-status").textContent = "completed";
+      setProgress(row, 100);
+      const found = data.result && data.result.schools_found;
+      cell(row, "task-note").textContent = found === undefined ? "" : found + " schools found";
+      document.getElementById("tasks-done-hint").hidden = false;
+    },
+    task_failed(row, data) {
+      cell(row, "task-status").textContent = "failed";
+      cell(row, "task-note").textContent = String(data.error || "");
+    },
+    task_cancelled(row) { cell(row, "task-status").textContent = "cancelled"; },
+    task_retrying(row, data) {
+      cell(row, "task-status").textContent = "pending";
+      cell(row, "task-note").textContent = String(data.reason || data.error || "retrying");
+    },
+  };
+
+  function onEvent(message) {
+    const event = JSON.parse(message.data);
+    const known = rows.has(event.task_id);
+    const row = rowFor(event.task_id);
+    const handle = HANDLERS[event.type];
+    if (handle) handle(row, event.data || {});
+    if (!known) refreshTask(event.task_id);  // a task from elsewhere (another tab, the CLI)
+  }
+
+  function listen(table) {
+    const after = table.dataset.lastEventId || "0";
+    const source = new EventSource("/events?after=" + encodeURIComponent(after));
+    source.onmessage = onEvent;
+  }
+
+  async function upload(form) {
+    const status = document.getElementById("upload-status");
+    status.textContent = "Uploading…";
+    let response;
+    try {
+      response = await fetch("/documents", { method: "POST", body: new FormData(form) });
+    } catch (err) {
+      status.textContent = "Upload failed: " + err;
+      return;
+    }
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      status.textContent = "Refused (" + response.status + "): " + (body.detail || response.statusText);
+      return;
+    }
+    showTask(body);
+    status.textContent = body.duplicate
+      ? "Already submitted before: task " + body.id
+      : "Queued as task " + body.id;
+    form.reset();
+  }
+
+  async function taskAction(button) {
+    const action = button.classList.contains("task-cancel") ? "cancel" : "retry";
+    const id = button.dataset.taskId;
+    const response = await fetch("/tasks/" + id + "/" + action, { method: "POST" });
+    const body = await response.json().catch(() => ({}));
+    if (response.ok) showTask(body);
+    else document.getElementById("upload-status").textContent = String(body.detail || response.statusText);
+  }
+
+  function init() {
+    const table = document.getElementById("tasks");
+    if (!table) return;
+    for (const row of document.querySelectorAll("#task-rows tr")) {
+      rows.set(Number(row.dataset.taskId), row);
+    }
+    document.getElementById("upload-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      upload(e.target);
+    });
+    table.addEventListener("click", (e) => {
+      const button = e.target.closest("button[data-task-id]");
+      if (button) taskAction(button);
+    });
+    listen(table);
+  }
+
+  document.addEventListener("DOMContentLoaded", init);
+})();
