@@ -57,6 +57,7 @@ class PdfHandler:
         saved = await ctx.stage(
             "save", lambda: self._save(ctx, doc, normalized, extractor.name), progress=100
         )
+        cost = getattr(extractor, "cost", None)
         return {
             "document_id": doc.id,
             "document": doc.filename,
@@ -67,6 +68,7 @@ class PdfHandler:
             "schools_found": len(normalized["records"]),
             "dropped": found["dropped"],
             "usage": found["usage"],
+            "cost_usd": cost(found["usage"]) if cost is not None else None,
             **saved,
         }
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from pipeline.cli.output import line
 from pipeline.cli.runtime import Runtime
 from pipeline.inbox import InboxReport
@@ -10,11 +12,16 @@ from pipeline.inbox import InboxReport
 async def print_summary(rt: Runtime, report: InboxReport) -> int:
     """Print what happened; returns the number of failed files."""
     new = merged = 0
+    tokens: Counter[str] = Counter()
+    cost: float | None = None
     for outcome in report.completed:
         result = outcome.task.result if isinstance(outcome.task.result, dict) else {}
         if not outcome.duplicate:
             new += int(result.get("saved", 0))
             merged += int(result.get("merged", 0))
+            tokens.update(result.get("usage") or {})
+            if result.get("cost_usd") is not None:
+                cost = (cost or 0.0) + float(result["cost_usd"])
     files = len(report.completed) + len(report.failed)
     line(
         f"files: {files} processed, {len(report.completed)} succeeded, "
@@ -24,6 +31,12 @@ async def print_summary(rt: Runtime, report: InboxReport) -> int:
         f"schools: {new} new, {merged} merged into existing; "
         f"{await rt.schools.count()} in the database"
     )
+    if tokens:
+        line(
+            f"llm: {tokens['requests']} requests ({tokens['cached']} answered from cache), "
+            f"{tokens['prompt_tokens']} prompt + {tokens['completion_tokens']} completion tokens"
+            + (f", about ${cost:.4f}" if cost is not None else "")
+        )
     for outcome in report.failed:
         line(f"failed: {outcome.user_id}/{outcome.path.name}: {outcome.task.error}")
     return len(report.failed)
