@@ -274,11 +274,11 @@ class SqlQueueStore:
         candidates = self._candidates(conn, limits.max_processing_per_user, now)
         # Fairness: a user with fewer tasks running goes first, then oldest task first.
         candidates.sort(key=lambda c: (running.get(c.user_id, 0) + c.rn, c.id))
-        claimed: list[TaskInfo] = []
+        chosen: list[int] = []
         gave_up: list[int] = []
         events: list[EventInfo] = []
         for cand in candidates:
-            if len(claimed) >= free:
+            if len(chosen) >= free:
                 break
             if running.get(cand.user_id, 0) >= limits.max_processing_per_user:
                 continue
@@ -286,20 +286,12 @@ class SqlQueueStore:
                 events += self._give_up(conn, cand, now)
                 gave_up.append(cand.id)
                 continue
-            info = self._take(conn, cand.id, worker_id, now, lease_s)
-            if info is None:
-                continue
             running[cand.user_id] = running.get(cand.user_id, 0) + 1
-            claimed.append(info)
-            events.append(
-                self._event(
-                    conn,
-                    info.id,
-                    info.user_id,
-                    EventType.STARTED,
-                    {"attempt": info.attempts, "worker": worker_id},
-                )
-            )
+            chosen.append(cand.id)
+        claimed = self._take(conn, chosen, worker_id, now, lease_s)
+        for info in claimed:
+            data = {"attempt": info.attempts, "worker": worker_id}
+            events.append(self._event(conn, info.id, info.user_id, EventType.STARTED, data))
         return Claimed(tuple(claimed), tuple(gave_up)), events
 
     def _candidates(self, conn: Connection, per_user: int, now: datetime) -> list[Any]:
@@ -317,14 +309,15 @@ class SqlQueueStore:
         return found
 
     def _take(
-        self, conn: Connection, task_id: int, worker_id: str, now: datetime, lease_s: float
-    ) -> TaskInfo | None:
+        self, conn: Connection, ids: list[int], worker_id: str, now: datetime, lease_s: float
+    ) -> list[TaskInfo]:
+        """Mark the chosen tasks processing in one statement, in the order chosen."""
+        if not ids:
+            return []
         lease = now + timedelta(seconds=lease_s)
-        row = conn.execute(
-            _TAKE, {"task_id": task_id, "worker": worker_id, "lease": lease, "now": now}
-        )
-        found = row.one_or_none()
-        return None if found is None else _task_info(found)
+        rows = conn.execute(_TAKE, {"ids": ids, "worker": worker_id, "lease": lease, "now": now})
+        taken = {row.id: _task_info(row) for row in rows}
+        return [taken[i] for i in ids if i in taken]
 
     def _give_up(self, conn: Connection, cand: Any, now: datetime) -> list[EventInfo]:
         error = f"gave up after {cand.attempts} attempts"
@@ -632,7 +625,7 @@ _NOTIFY = text(f"SELECT pg_notify('{NOTIFY_CHANNEL}', :payload)")
 _INSERT_TASK = insert(tasks).returning(*tasks.c)
 _TAKE = (
     update(tasks)
-    .where(tasks.c.id == bindparam("task_id"), tasks.c.status == PENDING)
+    .where(tasks.c.id.in_(bindparam("ids", expanding=True)), tasks.c.status == PENDING)
     .values(
         status=PROCESSING,
         owner=bindparam("worker"),
