@@ -56,6 +56,29 @@ class TaskInfo:
     started_at: datetime | None
     completed_at: datetime | None
 
+    def to_json(self) -> dict[str, Any]:
+        """The public shape of a task (CLI ``--json`` and the HTTP API)."""
+        return {
+            "id": self.id,
+            "type": self.type,
+            "status": self.status.value,
+            "user_id": self.user_id,
+            "progress": self.progress,
+            "stage": self.stage,
+            "attempts": self.attempts,
+            "max_attempts": self.max_attempts,
+            "error": self.error,
+            "result": self.result,
+            "payload": self.payload,
+            "created_at": _iso(self.created_at),
+            "started_at": _iso(self.started_at),
+            "completed_at": _iso(self.completed_at),
+        }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
 
 @dataclass(frozen=True)
 class EventInfo:

@@ -66,25 +66,6 @@ def task_row(t: TaskInfo) -> list[object]:
     ]
 
 
-def task_json(t: TaskInfo) -> dict[str, object]:
-    return {
-        "id": t.id,
-        "type": t.type,
-        "status": t.status.value,
-        "user_id": t.user_id,
-        "progress": t.progress,
-        "stage": t.stage,
-        "attempts": t.attempts,
-        "max_attempts": t.max_attempts,
-        "error": t.error,
-        "result": t.result,
-        "payload": t.payload,
-        "created_at": t.created_at,
-        "started_at": t.started_at,
-        "completed_at": t.completed_at,
-    }
-
-
 @app.command()
 @command
 async def submit(
@@ -129,7 +110,7 @@ async def tasks(
     async with open_runtime(state.db_url) as rt:
         found = await rt.app.store.list_tasks(status=status, user_id=user, limit=limit)
     if as_json:
-        emit_json([task_json(t) for t in found])
+        emit_json([t.to_json() for t in found])
         return
     table(
         "tasks",
@@ -153,7 +134,7 @@ async def task(task_id: int, as_json: JsonOpt = False) -> None:
     ]
     if as_json:
         emit_json(
-            task_json(info) | {"stages_done": stages, "chunks_done": chunks, "events": recent}
+            info.to_json() | {"stages_done": stages, "chunks_done": chunks, "events": recent}
         )
         return
     for key, value in [

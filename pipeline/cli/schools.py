@@ -12,28 +12,14 @@ from typing import Annotated
 
 import typer
 
+from handlers.records import RECORD_FIELDS
 from models.schools import SchoolInfo
 from pipeline.cli.common import command, state
 from pipeline.cli.output import emit_json, line, table
 from pipeline.cli.runtime import open_runtime
 from pipeline.errors import ConfigError
 
-CSV_COLUMNS = [
-    "id",
-    "name",
-    "kind",
-    "address",
-    "city",
-    "region",
-    "postal_code",
-    "country",
-    "phone",
-    "website",
-    "grades",
-    "district",
-    "status",
-    "sources",
-]
+CSV_COLUMNS = ["id", "name", *RECORD_FIELDS, "status", "sources"]
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 ReviewerOpt = Annotated[str, typer.Option("--user", help="Who is reviewing.")]

@@ -12,22 +12,12 @@ from pipeline.store import EventInfo, TaskInfo
 
 
 def task_json(t: TaskInfo) -> dict[str, Any]:
-    return {
-        "id": t.id,
-        "type": t.type,
-        "status": t.status.value,
-        "progress": t.progress,
-        "stage": t.stage,
-        "attempts": t.attempts,
-        "max_attempts": t.max_attempts,
-        "error": t.error,
-        "result": t.result,
-        "document_id": t.payload.get("document_id"),
-        "filename": t.payload.get("filename"),
-        "extractor": t.payload.get("extractor"),
-        "created_at": t.created_at.isoformat(),
-        "started_at": t.started_at.isoformat() if t.started_at else None,
-        "completed_at": t.completed_at.isoformat() if t.completed_at else None,
+    data = t.to_json()
+    payload = data.pop("payload")
+    return data | {
+        "document_id": payload.get("document_id"),
+        "filename": payload.get("filename"),
+        "extractor": payload.get("extractor"),
     }
 
 
