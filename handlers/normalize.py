@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import fields, replace
 from urllib.parse import urlsplit, urlunsplit
@@ -729,15 +730,27 @@ def merge_duplicates(records: Sequence[SchoolRecord]) -> list[SchoolRecord]:
     """
     merged: list[SchoolRecord] = []
     keys: list[str] = []
+    # A duplicate shares the key, the city or the postal code with the record it repeats, so
+    # only those are compared: near-linear on a 1,000-page directory instead of quadratic.
+    index: dict[tuple[str, str], list[int]] = defaultdict(list)
     for record in records:
         key = match_key(record.name)
-        for index, kept in enumerate(merged):
-            if _is_duplicate(kept, keys[index], record, key):
-                merged[index] = _fill(kept, record)
+        blocks = [("key", key), ("city", _city(record)), ("zip", _zip5(record))]
+        candidates = sorted({i for kind, value in blocks if value for i in index[kind, value]})
+        for i in candidates:
+            if _is_duplicate(merged[i], keys[i], record, key):
+                merged[i] = _fill(merged[i], record)
+                for kind, value in (("city", _city(merged[i])), ("zip", _zip5(merged[i]))):
+                    if value and i not in index[kind, value]:
+                        index[kind, value].append(i)  # a filled-in place joins its block
                 break
         else:
+            position = len(merged)
             merged.append(record)
             keys.append(key)
+            for kind, value in blocks:
+                if value:
+                    index[kind, value].append(position)
     return merged
 
 

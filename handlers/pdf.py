@@ -158,11 +158,9 @@ class PdfHandler:
 
     async def _normalize(self, ctx: TaskContext) -> dict[str, Any]:
         stored = ctx.stored_with_prefix(CHUNK_PREFIX)
-        records: list[SchoolRecord] = []
-        for name in sorted(stored):
-            records.extend(ChunkResult.from_json(stored[name]).records)
-        merged = merge_duplicates([normalize_record(r) for r in records])
-        return {"records": [r.to_json() for r in merged]}
+        # CPU work for seconds on a big directory: off the event loop, so heartbeats and
+        # other tasks of this worker keep running meanwhile.
+        return await asyncio.to_thread(_normalize_all, stored)
 
     # --- stage 4 ----------------------------------------------------------------------
 
@@ -175,6 +173,14 @@ class PdfHandler:
             items, document_id=doc.id, task_id=ctx.task.id, extractor=extractor
         )
         return result.to_json()
+
+
+def _normalize_all(stored: dict[str, Any]) -> dict[str, Any]:
+    records: list[SchoolRecord] = []
+    for name in sorted(stored):
+        records.extend(ChunkResult.from_json(stored[name]).records)
+    merged = merge_duplicates([normalize_record(r) for r in records])
+    return {"records": [r.to_json() for r in merged]}
 
 
 def _chunk_step(index: int) -> str:

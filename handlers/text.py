@@ -21,9 +21,13 @@ not enforced. A signal handler also cannot interrupt a long call inside C code, 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
+import ctypes.util
 import functools
 import logging
 import multiprocessing
+import os
 import signal
 import threading
 import warnings
@@ -345,12 +349,30 @@ def extract_pages(
 def make_text_pool(workers: int | None = None) -> ProcessPoolExecutor:
     """A process pool for text extraction.
 
-    Never "fork": the caller runs an asyncio loop with threads, and forking a threaded
-    process can copy locks held by other threads into the child.
+    "spawn", not "fork": the caller runs an asyncio loop with threads, and forking a threaded
+    process can copy locks held by other threads into the child. Not "forkserver" either: a
+    forkserver outlives a SIGKILLed worker, and so would its pool processes. Spawned pool
+    processes are children of the worker and ask the kernel to kill them when it dies.
     """
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_die_with_parent,
+        initargs=(os.getpid(),),
+    )
+
+
+def _die_with_parent(parent: int) -> None:
+    """Linux: SIGKILL this process when its parent dies (no orphans after a crash)."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died while this process was starting
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _merge(parts: list[TextResult], count: int) -> TextResult:

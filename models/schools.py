@@ -26,6 +26,7 @@ reviews = cast(Table, ReviewAction.__table__)
 EDITABLE = ("name", *RECORD_FIELDS)
 STATUSES = ("pending", "approved", "rejected", "merged")
 MATCH_THRESHOLD = 90
+SAVE_BATCH = 250
 SAVE_LOCK_KEY = 0x5C0012
 
 
@@ -106,18 +107,26 @@ class SchoolStore:
     async def save(
         self, items: Sequence[SaveItem], *, document_id: int, task_id: int, extractor: str
     ) -> SaveResult:
-        """Upsert every record with its evidence in one transaction; safe to run twice."""
+        """Upsert every record with its evidence; safe to run twice, or to resume.
 
-        async def fn(conn: AsyncConnection) -> SaveResult:
-            saved = merged = 0
-            for item in items:
-                created = await self._save_one(conn, item, document_id, task_id, extractor)
-                saved += created
-                merged += not created
-            return SaveResult(saved, merged, saved + merged)
+        Records are saved in transactions of SAVE_BATCH so that a 1,000-page directory never
+        holds the write lock for long. Each record's evidence row says whether it created
+        its school, so a repeated or resumed save reports exactly what the first one did.
+        """
+        saved = merged = 0
+        for start in range(0, len(items), SAVE_BATCH):
+            batch = items[start : start + SAVE_BATCH]
 
-        result: SaveResult = await self._tx(fn)
-        return result
+            async def fn(conn: AsyncConnection, batch: Sequence[SaveItem] = batch) -> list[bool]:
+                return [
+                    await self._save_one(conn, item, document_id, task_id, extractor)
+                    for item in batch
+                ]
+
+            created: list[bool] = await self._tx(fn)
+            saved += sum(created)
+            merged += len(created) - sum(created)
+        return SaveResult(saved, merged, saved + merged)
 
     async def _save_one(
         self,
@@ -165,20 +174,28 @@ class SchoolStore:
         return match is None
 
     async def _find_match(self, conn: AsyncConnection, rec: SchoolRecord, key: str) -> int | None:
-        query = select(schools.c.id, schools.c.match_key).where(schools.c.status != "merged")
-        block = []
+        # Blocking: only schools with the same key, postal code or city are compared, each
+        # found through its own index (an OR across columns would scan the table).
+        blocks = [schools.c.match_key == key]
         if rec.postal_code:
-            block.append(schools.c.postal_code == rec.postal_code)
+            blocks.append(schools.c.postal_code == rec.postal_code)
         if rec.city:
-            block.append(func.lower(schools.c.city) == rec.city.lower())
-        if block:
-            query = query.where(or_(*block))
-            if rec.region:
-                query = query.where(or_(schools.c.region == rec.region, schools.c.region.is_(None)))
-        else:
-            query = query.where(schools.c.match_key == key)
+            blocks.append(schools.c.city == rec.city)
+        rows: dict[int, Any] = {}
+        for block in blocks:
+            query = select(
+                schools.c.id,
+                schools.c.match_key,
+                schools.c.region,
+                schools.c.city,
+                schools.c.postal_code,
+            ).where(block)
+            for row in await conn.execute(query.where(schools.c.status != "merged")):
+                rows[row.id] = row
         best: tuple[float, int] | None = None
-        for row in await conn.execute(query):
+        for row in rows.values():
+            if not _same_place(rec, row):
+                continue
             score = key_similarity(key, row.match_key)
             if score >= MATCH_THRESHOLD and (best is None or score > best[0]):
                 best = (score, row.id)
@@ -384,6 +401,17 @@ class SchoolStore:
                 }
                 for r in rows
             ]
+
+
+def _same_place(rec: SchoolRecord, row: Any) -> bool:
+    """No conflicting region, and a shared postal code or city unless the key alone matched
+    and neither says where it is."""
+    if rec.region and row.region and rec.region != row.region:
+        return False
+    if rec.postal_code and row.postal_code and rec.postal_code[:5] != row.postal_code[:5]:
+        return False
+    shared = (rec.postal_code and row.postal_code) or (rec.city and row.city == rec.city)
+    return bool(shared) or not (rec.postal_code or rec.city)
 
 
 async def _load(conn: AsyncConnection, school_id: int) -> Any:

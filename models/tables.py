@@ -152,6 +152,8 @@ class School(Base):
     __table_args__ = (
         Index("ix_schools_region_postal", "region", "postal_code"),
         Index("ix_schools_region_city", "region", "city"),
+        Index("ix_schools_postal_code", "postal_code"),
+        Index("ix_schools_city", "city"),
     )
 
 
