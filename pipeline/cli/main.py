@@ -133,9 +133,7 @@ async def task(task_id: int, as_json: JsonOpt = False) -> None:
         {"id": e.id, "type": e.type.value, "data": e.data, "at": e.created_at} for e in events[-15:]
     ]
     if as_json:
-        emit_json(
-            info.to_json() | {"stages_done": stages, "chunks_done": chunks, "events": recent}
-        )
+        emit_json(info.to_json() | {"stages_done": stages, "chunks_done": chunks, "events": recent})
         return
     for key, value in [
         ("task", info.id),
