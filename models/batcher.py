@@ -124,13 +124,22 @@ class WriteBatcher:
         assert self._wake is not None
         while True:
             await self._wake.wait()
-            # One turn of the loop lets writers woken by the same event join this batch.
-            await asyncio.sleep(0)
+            await self._gather_stragglers()
             self._wake.clear()
             while self._pending:
                 batch = self._pending[: self._max_batch]
                 del self._pending[: self._max_batch]
                 await self._run_batch(batch)
+
+    async def _gather_stragglers(self) -> None:
+        """Let writers woken by the same event join this batch (a finished task's terminal
+        write and the claim of the next task), without waiting on the clock."""
+        seen = -1
+        for _ in range(4):
+            if len(self._pending) == seen:
+                return
+            seen = len(self._pending)
+            await asyncio.sleep(0)
 
     async def _run_batch(self, batch: list[tuple[Operation, asyncio.Future[Any]]]) -> None:
         live = [(op, fut) for op, fut in batch if not fut.cancelled()]

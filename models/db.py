@@ -69,7 +69,9 @@ def open_database(url: str) -> Database:
     full = normalize_url(url)
     if full.startswith("sqlite"):
         return _open_sqlite(full)
-    engine = create_async_engine(full, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    # No pre-ping: it costs a round trip per transaction on the claim path; a dropped
+    # connection is invalidated and the transaction retried (models.retrying).
+    engine = create_async_engine(full, pool_size=10, max_overflow=10)
     return Database(full, engine, engine)
 
 

@@ -295,18 +295,7 @@ class SqlQueueStore:
         return Claimed(tuple(claimed), tuple(gave_up)), events
 
     def _candidates(self, conn: Connection, per_user: int, now: datetime) -> list[Any]:
-        found = list(conn.execute(_CANDIDATES, {"now": now, "per_user": per_user}))
-        if self._pg and found:
-            # Rows another transaction holds are skipped, never waited for.
-            locked = conn.execute(
-                select(tasks.c.id)
-                .where(tasks.c.id.in_([r.id for r in found]))
-                .where(tasks.c.status == PENDING)
-                .with_for_update(skip_locked=True)
-            )
-            keep = {r.id for r in locked}
-            found = [r for r in found if r.id in keep]
-        return found
+        return list(conn.execute(_CANDIDATES, {"now": now, "per_user": per_user}))
 
     def _take(
         self, conn: Connection, ids: list[int], worker_id: str, now: datetime, lease_s: float
@@ -315,7 +304,10 @@ class SqlQueueStore:
         if not ids:
             return []
         lease = now + timedelta(seconds=lease_s)
-        rows = conn.execute(_TAKE, {"ids": ids, "worker": worker_id, "lease": lease, "now": now})
+        statement = _TAKE_SKIP_LOCKED if self._pg else _TAKE
+        rows = conn.execute(
+            statement, {"ids": ids, "worker": worker_id, "lease": lease, "now": now}
+        )
         taken = {row.id: _task_info(row) for row in rows}
         return [taken[i] for i in ids if i in taken]
 
@@ -623,19 +615,40 @@ NOTIFY_CHANNEL = "schoolx"
 _NEW_WORK = {EventType.QUEUED.value, EventType.RETRYING.value}
 _NOTIFY = text(f"SELECT pg_notify('{NOTIFY_CHANNEL}', :payload)")
 _INSERT_TASK = insert(tasks).returning(*tasks.c)
-_TAKE = (
-    update(tasks)
-    .where(tasks.c.id.in_(bindparam("ids", expanding=True)), tasks.c.status == PENDING)
-    .values(
-        status=PROCESSING,
-        owner=bindparam("worker"),
-        attempts=tasks.c.attempts + 1,
-        lease_expires_at=bindparam("lease"),
-        run_after=None,
-        started_at=func.coalesce(tasks.c.started_at, bindparam("now")),
+
+
+def _take_statement(skip_locked: bool) -> Any:
+    """Mark the chosen pending tasks processing. On PostgreSQL the rows are locked with
+    ``FOR UPDATE SKIP LOCKED`` in the same statement: a row another transaction holds is
+    skipped, never waited for."""
+    chosen = tasks.c.id.in_(bindparam("ids", expanding=True))
+    where = and_(chosen, tasks.c.status == PENDING)
+    if skip_locked:
+        locked = tasks.alias("locked")
+        lockable = (
+            select(locked.c.id)
+            .where(locked.c.id.in_(bindparam("ids", expanding=True)))
+            .where(locked.c.status == PENDING)
+            .with_for_update(skip_locked=True)
+        )
+        where = and_(where, tasks.c.id.in_(lockable))
+    return (
+        update(tasks)
+        .where(where)
+        .values(
+            status=PROCESSING,
+            owner=bindparam("worker"),
+            attempts=tasks.c.attempts + 1,
+            lease_expires_at=bindparam("lease"),
+            run_after=None,
+            started_at=func.coalesce(tasks.c.started_at, bindparam("now")),
+        )
+        .returning(*tasks.c)
     )
-    .returning(*tasks.c)
-)
+
+
+_TAKE = _take_statement(skip_locked=False)
+_TAKE_SKIP_LOCKED = _take_statement(skip_locked=True)
 
 
 def _candidates_query() -> Any:

@@ -124,6 +124,13 @@ class Worker:
             self._wake.set()
 
     def _start(self, info: TaskInfo) -> None:
+        log.info(
+            "task %s (%s, user %s) started, attempt %s",
+            info.id,
+            info.type,
+            info.user_id,
+            info.attempts,
+        )
         task = asyncio.create_task(self._execute(info), name=f"task-{info.id}")
         self._running[info.id] = task
         task.add_done_callback(functools.partial(self._finished, info.id))
@@ -155,7 +162,8 @@ class Worker:
             await self._on_error(info, exc)
             return
         self._finishing_soon(info.id)
-        await self.store.complete(info.id, self.id, result)
+        if await self.store.complete(info.id, self.id, result):
+            log.info("task %s (%s, user %s) completed", info.id, info.type, info.user_id)
 
     def _finishing_soon(self, task_id: int) -> None:
         # The handler is done; only its terminal write is left. Claiming now lets that
@@ -186,7 +194,8 @@ class Worker:
         elif not isinstance(exc, PermanentError):
             log.exception("task %s: unexpected error", info.id)
             message = f"internal error: {type(exc).__name__}: {message}"
-        await self.store.fail(info.id, self.id, message)
+        if await self.store.fail(info.id, self.id, message):
+            log.info("task %s failed: %s", info.id, message)
 
     async def _every(self, period_s: float, fn: Callable[[], Awaitable[None]]) -> None:
         while True:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -193,8 +194,13 @@ async def worker(
     ] = None,
 ) -> None:
     """Run the queue only (no inbox): start as many as you like, on any machine."""
+    interactive = sys.stdout.isatty()
+    if not interactive:
+        logging.getLogger("schoolx").setLevel(logging.INFO)
     async with open_runtime(state.db_url, plugin or ()) as rt:
-        await run_worker(rt, once=once, view=ProgressView(interactive=sys.stdout.isatty()))
+        await run_worker(
+            rt, once=once, view=ProgressView(interactive=True) if interactive else None
+        )
 
 
 def default_inbox() -> Path:

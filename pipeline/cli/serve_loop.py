@@ -22,9 +22,15 @@ def stop_on_signals(stop: asyncio.Event) -> None:
             loop.add_signal_handler(sig, stop.set)
 
 
-async def run_worker(rt: Runtime, *, once: bool, view: ProgressView) -> None:
+async def run_worker(rt: Runtime, *, once: bool, view: ProgressView | None) -> None:
+    """Serve the queue. With a view (a terminal), show every worker's tasks from the event
+    stream; without one the worker logs its own tasks and reads no events at all, which
+    matters when many workers share one database."""
     stop = asyncio.Event()
     stop_on_signals(stop)
+    if view is None:
+        await rt.app.new_worker().run(stop, drain=once)
+        return
     after = await rt.app.store.latest_event_id()
     watcher = asyncio.create_task(follow(rt.app, view, after))
     try:
