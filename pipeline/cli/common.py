@@ -56,6 +56,16 @@ def command(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]
 
 def setup_logging(verbose: bool) -> None:
     level = logging.INFO if verbose else logging.WARNING
+    if sys.stdout.isatty():
+        # Through the same console as the progress bars, so log lines print above them
+        # instead of tearing them.
+        from rich.logging import RichHandler
+
+        from pipeline.cli.output import console
+
+        handler: logging.Handler = RichHandler(console=console, show_path=False, markup=False)
+        logging.basicConfig(level=level, format="%(name)s: %(message)s", handlers=[handler])
+        return
     logging.basicConfig(
         level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
