@@ -37,7 +37,7 @@ Websites
     dropped. A value that is an e-mail address is not a website and becomes None.
 Grades
     ``PK``, ``K``, or numbers without leading zeros, joined by a hyphen: "PK-5", "K-8",
-    "6-8", "9-12". AU "KIN" is K, "PPR" (pre-primary) is PK, "Y06"/"Year 6" is 6. A lone
+    "6-8", "9-12". AU "KIN" is K, "PPR"/"PP" (pre-primary) is PK, "Y06"/"Year 6" is 6. A lone
     grade stays single ("K", "9"). Values that are not grade ranges are kept stripped.
 Kind
     One of elementary, middle, high, k-12, primary, secondary, college, other. Type words
@@ -496,7 +496,10 @@ def normalize_website(website: str | None) -> str | None:
 
 # --- grades ----------------------------------------------------------------------------------
 
-_PK_WORDS = frozenset({"pk", "prek", "ppr", "prekindergarten", "preprimary", "preschool", "ps"})
+# "PP" is how Western Australian lists print pre-primary ("PP-6")
+_PK_WORDS = frozenset(
+    {"pk", "prek", "ppr", "pp", "prekindergarten", "preprimary", "preschool", "ps"}
+)
 _K_WORDS = frozenset({"k", "kg", "kn", "kin", "kindergarten", "kinder"})
 _GRADE_PREFIX = re.compile(r"^\s*(grades?|gr\.?|years?)\s*:?\s*", re.IGNORECASE)
 

@@ -12,9 +12,31 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from handlers.records import Chunk, ChunkResult, Evidence, PageText, SchoolRecord
-from handlers.rules_fields import Field, Line, classify, split_lines
-from handlers.rules_names import choose_name, has_type_word, join_wrapped, prose_mentions
-from handlers.rules_table import Header, parse_header, parse_row
+from handlers.rules_fields import (
+    LIST_NUMBER,
+    Field,
+    Line,
+    classify,
+    parse_entry,
+    split_lines,
+    strip_list_number,
+)
+from handlers.rules_names import (
+    choose_name,
+    has_school_word,
+    has_type_word,
+    is_heading,
+    join_wrapped,
+    plausible_name,
+    prose_mentions,
+)
+from handlers.rules_table import (
+    Header,
+    parse_cells,
+    parse_header,
+    parse_row,
+    parse_vertical_header,
+)
 
 _RECORD_KEYS = ("address", "city", "region", "postal_code", "country", "phone", "website")
 _RECORD_KEYS_ALL = (*_RECORD_KEYS, "grades", "district")
@@ -50,13 +72,22 @@ _NOT_FIELD = ("text", "label")
 class _Block:
     name_lines: list[Line]
     fields: list[tuple[Line, Field]] = field(default_factory=list)
+    name: str | None = None  # set when the name shares its line with fields (an entry)
 
     def add(self, line: Line, found: Field) -> None:
         self.fields.append((line, found))
 
     @property
     def valid(self) -> bool:
+        if self.name is not None and not self.placed:
+            # "Transportation Office (217) 555-0100" is not a school: a one-line entry with
+            # only a phone needs an address below it or a school word in its name
+            return has_school_word(self.name)
         return any(f.strong for _, f in self.fields)
+
+    @property
+    def placed(self) -> bool:
+        return any(k in ("address", "postal_code") for _, f in self.fields for k in f.values)
 
     def values(self) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -107,9 +138,13 @@ def extract_text(text: str, boilerplate: frozenset[str] = frozenset()) -> list[_
     i = 0
     while i < len(lines):
         header = parse_header(lines[i].text)
+        columns = _vertical_header(lines, i)
         if header:
             masked.append((lines[i].start, lines[i].end))
             i = _table(lines, i + 1, header, boilerplate, found, masked)
+        elif columns:
+            masked.append((lines[i].start, lines[i + len(columns) - 1].end))
+            i = _cell_table(lines, i + len(columns), columns, boilerplate, found, masked)
         else:
             i = _blocks(lines, i, boilerplate, found, masked)
     for line in lines:
@@ -145,6 +180,59 @@ def _table(
     return i
 
 
+def _vertical_header(lines: list[Line], i: int) -> tuple[str, ...] | None:
+    return parse_vertical_header([ln.text for ln in lines[i : i + 10]])
+
+
+def _table_start(lines: list[Line], i: int) -> bool:
+    return bool(parse_header(lines[i].text) or _vertical_header(lines, i))
+
+
+def _cell_table(
+    lines: list[Line],
+    i: int,
+    columns: tuple[str, ...],
+    boilerplate: frozenset[str],
+    found: list[_Found],
+    masked: list[tuple[int, int]],
+) -> int:
+    """Rows printed one cell per line below a one-name-per-line header. A line that does
+    not start a row and reads as part of a name ends the name of the row above (a wrapped
+    cell); other stray lines end the table after a few."""
+    k, misses = len(columns), 0
+    while i < len(lines) and misses < 3 and not _table_start(lines, i):
+        window = [ln for ln in lines[i : i + k]]
+        if any(boilerplate_key(ln.text) in boilerplate for ln in window[:1]):
+            i += 1
+            continue
+        row = parse_cells([ln.text for ln in window], columns) if len(window) == k else None
+        if row:
+            name = row.pop("name")
+            if row.get("postal_code") and not row.get("country"):
+                row["country"] = _country(row)
+            found.append(_Found(name, window[0].start, window[-1].end, row))
+            masked.append((window[0].start, window[-1].end))
+            i, misses = i + k, 0
+            continue
+        last = found[-1] if found else None
+        line = lines[i]
+        if last is not None and misses == 0 and _name_rest(line) and last.end < line.start:
+            found[-1] = _Found(f"{last.name} {line.text}", last.start, line.end, last.values)
+            masked.append((last.start, line.end))
+            i += 1
+            misses = 1  # one wrapped line per row
+            continue
+        misses += 1
+        i += 1
+    return i
+
+
+def _name_rest(line: Line) -> bool:
+    """Could this line be the wrapped end of a name cell?"""
+    text = line.text
+    return plausible_name(text) and classify(text).kind == "text" and not is_heading(text)
+
+
 def _country(row: dict[str, str]) -> str:
     # 5-digit ZIPs are US, 4-digit postcodes Australian (the only 4-digit layout we know)
     return "US" if len(row["postal_code"].split("-")[0]) == 5 else "AU"
@@ -160,7 +248,7 @@ def _blocks(
     """Directory blocks from line ``i`` until a table header or the end of the chunk."""
     pending: list[Line] = []
     block: _Block | None = None
-    while i < len(lines) and not parse_header(lines[i].text):
+    while i < len(lines) and not _table_start(lines, i):
         line = lines[i]
         i += 1
         if boilerplate_key(line.text) in boilerplate:
@@ -168,6 +256,15 @@ def _blocks(
         kind = classify(line.text)
         if kind.kind == "address" and block is not None and block.fields and _weak(line):
             kind = Field("text")  # "Niles Cedar Lane" after a full block is the next name
+        if kind.kind == "text" or LIST_NUMBER.match(line.text):
+            entry, line, i = _entry(lines, i, line, boilerplate)
+            if entry is not None:
+                if block is not None:
+                    _close(block, found, masked)
+                block = _Block([line], name=entry.values["name"])
+                block.add(line, entry)
+                pending = []
+                continue
         if kind.kind == "text":
             if block is not None and block.fields:
                 _close(block, found, masked)
@@ -183,6 +280,21 @@ def _blocks(
     if block is not None:
         _close(block, found, masked)
     return i
+
+
+def _entry(
+    lines: list[Line], i: int, line: Line, boilerplate: frozenset[str]
+) -> tuple[Field | None, Line, int]:
+    """A one-line listing at ``line`` (``lines[i]`` is the line after it). A numbered entry
+    may wrap: the next line joins it when it is not numbered and completes more fields."""
+    entry = parse_entry(line.text)
+    if LIST_NUMBER.match(line.text) and i < len(lines):
+        nxt = lines[i]
+        if not LIST_NUMBER.match(nxt.text) and boilerplate_key(nxt.text) not in boilerplate:
+            joined = parse_entry(f"{line.text} {nxt.text}")
+            if joined and (entry is None or len(joined.values) > len(entry.values)):
+                return joined, Line(f"{line.text} {nxt.text}", line.start, nxt.end), i + 1
+    return entry, line, i
 
 
 def _open(pending: list[Line], line: Line, kind: Field) -> _Block | None:
@@ -216,7 +328,7 @@ def _unmarked_address(texts: list[str]) -> bool:
 def _close(block: _Block, found: list[_Found], masked: list[tuple[int, int]]) -> None:
     if not block.valid:
         return
-    name = " ".join(ln.text for ln in block.name_lines)
+    name = block.name or strip_list_number(" ".join(ln.text for ln in block.name_lines))
     start = block.name_lines[0].start
     end = max(ln.end for ln, _ in block.fields)
     found.append(_Found(name, start, end, block.values()))

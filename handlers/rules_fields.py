@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from handlers.rules_names import has_school_word, is_heading, plausible_name
+
 US_STATES = {
     "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN",
     "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH",
@@ -34,12 +36,36 @@ GRADE_TOKEN = r"(?:Pre-?K|P-?K|TK|KG|K|KIN|PPR|PP|Y(?:ear)?\s?\d{1,2}|\d{1,2}(?:
 GRADES_VALUE = rf"{GRADE_TOKEN}(?:\s*(?:-|–|—|to|through|thru)\s*{GRADE_TOKEN})?"
 GRADES_RE = re.compile(rf"^(?:{GRADES_VALUE})$", re.I)
 _GRADE_LABEL = re.compile(
-    r"^(?:grades?(?: levels?| span| served)?|years?(?: levels?)?|levels?)\s*[:.]?\s*(?P<v>.+)$",
+    r"^(?:grades?(?: levels?| span| served)?|gr|years?(?: levels?)?|levels?)\s*[:.]?\s*(?P<v>.+)$",
+    re.I,
+)
+# A span printed without a label: "K-8", "9th–12th", "KIN-Y06", or after a level word in
+# brackets: "Elementary (K-5)". A lone number is not a span.
+_GRADES_BARE = re.compile(
+    rf"^(?:(?:elementary|middle|junior high|high|secondary|primary|k-12)(?: school)?\s*"
+    rf"\((?P<b>{GRADE_TOKEN}\s*(?:-|–|—|to|through|thru)\s*{GRADE_TOKEN})\)|"
+    rf"(?P<v>{GRADE_TOKEN}\s*(?:-|–|—)\s*{GRADE_TOKEN}))$",
     re.I,
 )
 _PHONE_LABEL = re.compile(
-    r"^(?:phone|telephone|tel|ph|p|t|office|main)\b\.?\s*(?:no\.?|number|#)?\s*[:.]?\s*"
-    rf"(?P<v>{PHONE})",
+    r"^(?:(?:main|school|front)\s+)?(?:phone|telephone|tel|ph|p|t|office|main)\b\.?\s*"
+    rf"(?:no\.?|number|#)?\s*[:.]?\s*(?P<v>{PHONE})",
+    re.I,
+)
+# Lines about people and other facts a block carries but we do not extract. Said without a
+# colon they would read as text and cut the block (or name the next school):
+# "Jane Doe, Principal", "Principal Jane Doe", "Enrollment 512", "office@x.org", "Fax ...".
+_ROLES = (
+    r"(?i:(?:assistant |vice |associate )?principal|head(?:master|mistress| of school|teacher)|"
+    r"director|superintendent|administrator|dean|manager|coordinator|contact|president)"
+)
+_ROLE_LINE = re.compile(
+    rf"^(?:(?:{_ROLES})\b\s*[:\-–]?\s*(?:(?i:mr|mrs|ms|dr)\.?\s+)?[A-Z][a-z]+\.?(?:\s+[A-Z][\w.'’\-]*){{1,3}}|"
+    rf"(?:(?i:mr|mrs|ms|dr)\.?\s+)?[A-Z][a-z]+\.?(?:\s+[A-Z][\w.'’\-]*){{1,3}},\s*(?:{_ROLES}))$"
+)
+_OTHER_LABEL = re.compile(
+    r"^(?:fax|facsimile|e-?mail|enrol(?:l)?ment|students|pupils|staff|cell|mobile|tty)\b"
+    r"|^[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+$",
     re.I,
 )
 URL = r"(?:https?://|www\.)[^\s,;]+|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:org|edu|com|net|us|gov|au)(?:/\S*)?"
@@ -66,6 +92,7 @@ STREET_SUFFIXES = (
     "route|rte|alley|broadway|mall|path|run|walk|crossing|xing|point|pt"
 )
 _SUFFIX_RE = re.compile(rf"\b(?:{STREET_SUFFIXES})\b\.?", re.I)
+_DIRECTION = re.compile(r"(?:north|south|east|west|[NSEW]|NE|NW|SE|SW)\.?", re.I)
 _ADDRESS_START = re.compile(
     r"^(?:\d+[A-Za-z]?(?:[-/]\d+[A-Za-z]?)?\s+\S|[NSEW]\d+\s|p\.?\s?o\.?\s*box\b|box\s+\d|"
     r"(?:unit|suite|ste|lot|rr|rural route)\b\.?\s*\d)",
@@ -129,8 +156,11 @@ def parse_csz(text: str) -> dict[str, str] | None:
 def looks_like_address(text: str) -> bool:
     if _ADDRESS_START.match(text):
         return len(text) <= 80 and not PHONE_RE.fullmatch(text)
-    # No house number (rural or AU listings): "HOTCHIN STREET" - a short line ending in a suffix
+    # No house number (rural or AU listings): "HOTCHIN STREET" - a short line ending in a
+    # suffix, or in a suffix and a direction ("Drummond Street East")
     words = text.split()
+    if len(words) >= 3 and _DIRECTION.fullmatch(words[-1]):
+        words = words[:-1]
     return 2 <= len(words) <= 5 and bool(_SUFFIX_RE.fullmatch(words[-1]))
 
 
@@ -149,6 +179,9 @@ def _labelled(text: str) -> Field | None:
     m = _GRADE_LABEL.match(text)
     if m and re.match(GRADE_TOKEN, m.group("v"), re.I):
         return Field("grades", {"grades": m.group("v").strip()})
+    m = _GRADES_BARE.match(text)
+    if m:
+        return Field("grades", {"grades": (m.group("b") or m.group("v")).strip()})
     m = _WEB_LABEL.match(text) or _WEB_BARE.match(text)
     if m:
         return Field("website", {"website": m.group("v").rstrip(".,;")})
@@ -182,4 +215,64 @@ def classify(text: str) -> Field:
         return found
     if _ANY_LABEL.match(text):
         return Field("label")
+    # a person's name or a contact line holds no school word; a school's name may ("Dean
+    # Elementary", "Students First Academy")
+    if (_OTHER_LABEL.match(text) or _ROLE_LINE.match(text)) and not has_school_word(text):
+        return Field("label")
     return Field("text")
+
+
+# --- one-line entries ----------------------------------------------------------------------
+
+# "1. " / "12) " / "(3) " numbering in front of a list entry
+LIST_NUMBER = re.compile(r"^\(?\d{1,3}[.)]\s+(?=\S)")
+# what separates a name from the street in one line: dashes, bars, bullets, commas, a wide gap
+_ENTRY_SEP = r"(?:\s+[–—|•·-]\s+|\s*[;|]\s*|,\s*|\s{2,})"
+_ENTRY_ADDRESS = re.compile(
+    rf"{_ENTRY_SEP}(?=\d+[A-Za-z]?(?:[-/]\d+[A-Za-z]?)?\s+\S|p\.?\s?o\.?\s*box\b)", re.I
+)
+_PHONE_WORD = re.compile(r"(?:phone|telephone|tel|ph|t)\.?\s*:?\s*$", re.I)
+_ENTRY_EDGE = " \t–—|•·-;,:"
+# a line that starts with one of these is a contact line, not a school ("Fax (217) ...")
+_NOT_A_NAME = re.compile(
+    r"^(?:fax|facsimile|phone|telephone|tel|ph|office|main|call|cell|mobile|tty|toll|voice|"
+    r"hotline|attendance|email|e-mail|contact|info|information|hours|ext|extension|"
+    r"enrol(?:l)?ment|registration|transportation)\b",
+    re.I,
+)
+
+
+def strip_list_number(text: str) -> str:
+    return LIST_NUMBER.sub("", text, count=1)
+
+
+def parse_entry(text: str) -> Field | None:
+    """A whole listing on one line: "Lincoln Elementary (217) 555-0100", or
+    "3. Lincoln Elementary – 123 Main St, Springfield, IL 62701 – (217) 555-0100".
+
+    The name comes first; a phone and/or street with city, state and ZIP follow it. The
+    values carry ``name`` (as printed, list number removed)."""
+    body = strip_list_number(text)
+    values: dict[str, str] = {}
+    m = PHONE_RE.search(body)
+    if m:
+        values["phone"] = m.group(0).strip()
+        before = _PHONE_WORD.sub("", body[: m.start()])
+        body = before.rstrip(_ENTRY_EDGE) + " " + body[m.end() :].lstrip(_ENTRY_EDGE)
+    body = body.strip(_ENTRY_EDGE)
+    cut = _ENTRY_ADDRESS.search(body)
+    name, rest = (body[: cut.start()], body[cut.end() :]) if cut else (body, "")
+    name = name.strip(_ENTRY_EDGE)
+    if rest:
+        rest = re.sub(r"\s+[–—|•·-]\s+|\s{2,}", ", ", rest.strip(_ENTRY_EDGE))
+        place = _address_field(rest)
+        if place is None or place.kind not in ("address_csz", "csz"):
+            return None  # something after the name we cannot read: not an entry
+        values.update(place.values)
+    if "phone" not in values and "postal_code" not in values:
+        return None
+    if not plausible_name(name) or is_heading(name) or _NOT_A_NAME.match(name):
+        return None
+    if any(ch.isdigit() for ch in name) and not re.search(r"[A-Za-z]{3}", name):
+        return None
+    return Field("entry", {"name": name, **values})

@@ -21,10 +21,20 @@ _CONNECTOR_END = re.compile(r"(?:\b(?:of|the|and|for|at|de|la|del|in|on)|[&\-–
 _CONNECTOR_START = re.compile(r"^(?:of|the|and|for|at|de|la|del|in|on|&|-|–|\()\b", re.I)
 _HEADING = re.compile(
     r"(?:\b(?:directory|contents|listing|continued|district office|table of)\b|"
-    r"\bpage\s+\d|\b(?:schools|academies|colleges)$|:$)",
+    r"\bpage\s+\d|\b(?:schools|academies|colleges|district|districts)$|:$)",
     re.I,
 )
 _SENTENCE = re.compile(r"[a-z]{3,}[.!?]$")
+
+
+_SCHOOL_WORD = re.compile(
+    rf"\b(?:{TYPE_WORDS}|Middle|High|Primary|Secondary|Center|Centre|Campus|Charter)\b", re.I
+)
+
+
+def has_school_word(text: str) -> bool:
+    """Any word that only school names use ("Dean Elementary"; not "Jane Dean")."""
+    return bool(_SCHOOL_WORD.search(text))
 
 
 def has_type_word(name: str) -> bool:

@@ -14,6 +14,7 @@ from handlers.rules_fields import (
     AU_STATES,
     GRADES_RE,
     PHONE_RE,
+    STREET_SUFFIXES,
     URL,
     US_STATES,
     parse_csz,
@@ -58,6 +59,7 @@ _CITY_SUFFIX = re.compile(
     r"ridge|bay|bluffs?|island|landing|mills?|station|haven|vista|gardens)\.?$",
     re.I,
 )
+_ADDRESS_WORDS = re.compile(rf"\b(?:{STREET_SUFFIXES}|box)\b", re.I)
 _ZIP = re.compile(r"^\d{5}(?:-\d{4})?$|^\d{4}$")
 
 
@@ -223,3 +225,47 @@ def _split_name_address(tokens: list[str], cols: set[str], row: dict[str, str]) 
     row["address"] = " ".join(rest[:end])
     if rest[end:]:
         row["city"] = " ".join(rest[end:])
+
+
+# --- one cell per line ---------------------------------------------------------------------
+# When each cell is its own text object, pypdf prints a table one cell per line: the header
+# as a run of column names, then every row as that many lines. A long name wraps inside its
+# cell and the rest of it follows the row.
+
+_MAX_COLUMNS = 10
+_CELL_CHECKS: dict[str, re.Pattern[str]] = {
+    "phone": re.compile(rf"^(?:{PHONE_RE.pattern})$", re.I),
+    "postal_code": re.compile(r"^\d{5}(?:-\d{4})?$|^\d{4}$"),
+    "grades": GRADES_RE,
+    "region": re.compile(r"^[A-Za-z]{2,3}$|^[A-Z][a-z]+(?: [A-Z][a-z]+)?$"),
+}
+
+
+def parse_vertical_header(texts: list[str]) -> tuple[str, ...] | None:
+    """Columns of a header printed one name per line at the start of ``texts``."""
+    columns: list[str] = []
+    for text in texts[:_MAX_COLUMNS]:
+        col = _column(text) if not any(ch.isdigit() for ch in text) else None
+        if col is None:
+            break
+        columns.append(col)
+    typed = set(columns) & {"phone", "postal_code", "grades", "address"}
+    if columns.count("name") != 1 or len(set(columns) - {"name", "other"}) < 2 or not typed:
+        return None
+    return tuple(columns)
+
+
+def parse_cells(cells: list[str], columns: tuple[str, ...]) -> dict[str, str] | None:
+    """One row from its cells; None unless every typed cell looks like its type."""
+    row: dict[str, str] = {}
+    for col, cell in zip(columns, cells, strict=True):
+        check = _CELL_CHECKS.get(col)
+        if check is not None and not check.match(cell):
+            return None
+        if col == "address" and not (cell[:1].isdigit() or _ADDRESS_WORDS.search(cell)):
+            return None
+        if col in ("name", "city") and (cell[:1].isdigit() or PHONE_RE.search(cell)):
+            return None
+        if col != "other":
+            row[col] = cell
+    return row

@@ -122,6 +122,7 @@ def test_match_key_never_empty() -> None:
         ("09-12", "9-12"),
         ("KIN-Y06", "K-6"),
         ("PPR-Y06", "PK-6"),
+        ("PP–6", "PK-6"),  # Western Australian lists print pre-primary as "PP"
         ("Grades 6–8", "6-8"),
         ("Year 7 to Year 12", "7-12"),
         ("K", "K"),

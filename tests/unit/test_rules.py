@@ -14,16 +14,22 @@ from handlers.rules import RulesExtractor, find_boilerplate
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
 
-async def run(*texts: str) -> list[SchoolRecord]:
+async def run(*texts: str, contiguous: bool = True) -> list[SchoolRecord]:
+    """Records of the page texts. Evidence always points at the page text and covers the
+    name; ``contiguous=False`` when a name may be split by other cells (a wrapped table cell
+    printed one cell per line)."""
     pages = [PageText(i, t) for i, t in enumerate(texts, 1)]
     ex = RulesExtractor()
     out: list[SchoolRecord] = []
     for chunk in ex.chunks(pages):
         out += (await ex.extract(chunk)).records
-    for r in out:  # evidence always points at the page text and covers the name
+    for r in out:
         page = texts[r.evidence.page - 1]
         assert page[r.evidence.start : r.evidence.end] == r.evidence.snippet
-        assert r.name in " ".join(r.evidence.snippet.split())
+        if contiguous:
+            assert r.name in " ".join(r.evidence.snippet.split())
+        else:
+            assert set(r.name.split()) <= set(r.evidence.snippet.split())
     return out
 
 
@@ -193,3 +199,119 @@ async def test_scanned_and_encrypted_samples_give_nothing() -> None:
     ex = RulesExtractor()
     for sample in ("scanned", "encrypted"):
         assert ex.chunks(_sample_pages(SAMPLES / f"{sample}.pdf")) == []
+
+
+# --- layouts beyond the samples (bench/heldout.py) ------------------------------------------
+
+
+async def test_people_and_contact_lines_stay_inside_the_block() -> None:
+    text = (
+        "Lincoln Elementary School\nPrincipal: Jane Doe\n123 Main St\nSpringfield, IL 62701\n"
+        "Tel. (217) 555-0100\nFax: (217) 555-0199\nEmail: office@lincoln.org\n"
+        "Enrollment 512\nRobert Miller, Principal\nGrades: K-5\n"
+        "Adams Middle School\n9 Oak Ave\nSpringfield, IL 62702\nMain Office: (217) 555-0200\n"
+        "Fax (217) 555-0299\noffice@adams.org\n"
+    )
+    recs = await run(text)
+    assert [r.name for r in recs] == ["Lincoln Elementary School", "Adams Middle School"]
+    assert (recs[0].phone, recs[0].grades) == ("(217) 555-0100", "K-5")
+    assert recs[1].phone == "(217) 555-0200"
+
+
+async def test_role_rule_leaves_school_names_alone() -> None:
+    text = "Dean Elementary School\n1 First St\nTown, WA 98001\n"
+    assert [r.name for r in await run(text)] == ["Dean Elementary School"]
+
+
+@pytest.mark.parametrize(
+    ("line", "grades"),
+    [
+        ("K–8", "K–8"),
+        ("9th–12th", "9th–12th"),
+        ("Elementary (K-5)", "K-5"),
+        ("Gr. PK-5", "PK-5"),
+        ("KIN-Y06", "KIN-Y06"),
+        ("Grades PK-5", "PK-5"),
+    ],
+)
+async def test_grade_spans_without_the_usual_label(line: str, grades: str) -> None:
+    text = f"Adams Elementary\n1 First St\nTown, WA 98001\n(360) 555-0100\n{line}\n"
+    recs = await run(text)
+    assert [(r.name, r.grades) for r in recs] == [("Adams Elementary", grades)]
+
+
+async def test_district_heading_is_not_part_of_the_name() -> None:
+    text = (
+        "Federal Way School District\nWoodmont K-8 School\n26454 16th Ave S\n"
+        "Des Moines, WA 98198\nPhone: (253) 945-5000\n"
+    )
+    assert [r.name for r in await run(text)] == ["Woodmont K-8 School"]
+
+
+async def test_street_without_number_ending_in_a_direction() -> None:
+    text = (
+        "Toodyay District High School\nDrummond Street East, Toodyay WA 6566\nPh (08) 9574 9000\n"
+    )
+    recs = await run(text)
+    assert [r.name for r in recs] == ["Toodyay District High School"]
+    assert (recs[0].address, recs[0].city, recs[0].postal_code) == (
+        "Drummond Street East",
+        "Toodyay",
+        "6566",
+    )
+
+
+async def test_numbered_list_entries() -> None:
+    text = (
+        "1. Lincoln Elementary School – 123 Main St, Springfield, IL 62701 – (217) 555-0100\n"
+        "2. Bridgeprep Academy Interamerican Campus - 1234 SW 123rd Ave, Miami, FL\n"
+        "33186 - (305) 555-1234\n"
+        "3. Yacolt Primary\n406 W Yacolt Rd\nYacolt, WA 98675\n(360) 686-3151\n"
+    )
+    recs = await run(text)
+    assert [r.name for r in recs] == [
+        "Lincoln Elementary School",
+        "Bridgeprep Academy Interamerican Campus",
+        "Yacolt Primary",
+    ]
+    assert (recs[0].address, recs[0].city, recs[0].phone) == (
+        "123 Main St",
+        "Springfield",
+        "(217) 555-0100",
+    )
+    assert (recs[1].postal_code, recs[1].phone) == ("33186", "(305) 555-1234")
+    assert recs[2].address == "406 W Yacolt Rd"
+
+
+async def test_phone_on_the_name_line() -> None:
+    text = (
+        "Brookside Elementary (206) 393-4140\n17447 37th Avenue N.E.\n"
+        "Lake Forest Park, WA 98155\nVeritas (313) 242-3250\n18255 Kinloch\nRedford, MI 48240\n"
+    )
+    recs = await run(text)
+    assert [(r.name, r.phone, r.city) for r in recs] == [
+        ("Brookside Elementary", "(206) 393-4140", "Lake Forest Park"),
+        ("Veritas", "(313) 242-3250", "Redford"),
+    ]
+
+
+async def test_contact_lines_with_a_phone_are_not_schools() -> None:
+    text = (
+        "Transportation Office (217) 555-0300\nFax (217) 555-0399\n"
+        "Call (217) 555-0100 for details\n"
+    )
+    assert await run(text) == []
+
+
+async def test_table_printed_one_cell_per_line() -> None:
+    text = (
+        "School Listing\nCity\nName of School\nPhone\nGrades\nAddress\n"
+        "CHARLOTTE\nGalewood Early Elementary\n517-541-5150\nPK-K\n378 STATE ST\nSchool\n"
+        "CROSWELL\nFrostick School\n810-679-1100\nPK-4\n57 SOUTH HOWARD AVE\n"
+        "Page 1\n"
+    )
+    recs = await run(text, contiguous=False)
+    assert [(r.name, r.city, r.phone, r.address) for r in recs] == [
+        ("Galewood Early Elementary School", "CHARLOTTE", "517-541-5150", "378 STATE ST"),
+        ("Frostick School", "CROSWELL", "810-679-1100", "57 SOUTH HOWARD AVE"),
+    ]
