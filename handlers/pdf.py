@@ -13,6 +13,7 @@ import functools
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import Executor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from handlers.extractor import Extractor
@@ -25,6 +26,7 @@ from handlers.text import TextResult, count_pages, extract_page_range, require_t
 from models.documents import DocumentInfo, DocumentStore
 from models.schools import SaveItem, SchoolStore
 from pipeline.context import TaskContext
+from pipeline.errors import TransientError
 
 TASK_TYPE = "pdf_extraction"
 CHUNK_PREFIX = "extract/chunk/"
@@ -48,7 +50,7 @@ class PdfHandler:
     async def __call__(self, ctx: TaskContext) -> dict[str, Any]:
         doc = await self.documents.get(int(ctx.payload["document_id"]))
         extractor = self.extractors.get(str(ctx.payload.get("extractor", "rules")))
-        text = await ctx.stage("text", lambda: self._text(ctx, doc), progress=25)
+        text = await ctx.stage("text", lambda: self._text_guarded(ctx, doc), progress=25)
         pages = await self.documents.load_pages(doc.id)
         found = await ctx.stage(
             "extract", lambda: self._extract(ctx, pages, extractor), progress=50
@@ -73,6 +75,15 @@ class PdfHandler:
         }
 
     # --- stage 1 ----------------------------------------------------------------------
+
+    async def _text_guarded(self, ctx: TaskContext, doc: DocumentInfo) -> dict[str, Any]:
+        try:
+            return await self._text(ctx, doc)
+        except BrokenProcessPool as exc:
+            # Pages read so far are stored; the retry continues from the next job.
+            raise TransientError(
+                f"{doc.filename}: the pypdf process died while reading it (out of memory?)"
+            ) from exc
 
     async def _text(self, ctx: TaskContext, doc: DocumentInfo) -> dict[str, Any]:
         loop = asyncio.get_running_loop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from handlers.extractors import Extractors
@@ -28,7 +29,14 @@ class LazyPool(Executor):
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
         if self._pool is None:
             self._pool = make_text_pool(self._workers)
-        return self._pool.submit(fn, *args, **kwargs)
+        try:
+            return self._pool.submit(fn, *args, **kwargs)
+        except BrokenProcessPool:
+            # A child died (out of memory, a crash in C code): start a fresh pool rather
+            # than failing every later PDF of this process.
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = make_text_pool(self._workers)
+            return self._pool.submit(fn, *args, **kwargs)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         if self._pool is not None:

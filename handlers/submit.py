@@ -36,6 +36,13 @@ async def submit_pdf(
     doc, _created = await documents.add(data, filename, user_id)
     if doc.task_id is not None:
         return Submission(doc, await queue.get(doc.task_id), duplicate=True)
+    # A crash between queueing the task and attaching it leaves a task nobody points to:
+    # adopt it instead of queueing a second run of the same document.
+    orphans = await queue.store.find_by_payload(TASK_TYPE, "document_id", doc.id)
+    if orphans:
+        task = orphans[0]
+        await documents.attach_task(doc.id, task.id)
+        return Submission(await documents.get(doc.id), task, duplicate=False)
     payload = {"document_id": doc.id, "filename": filename, "extractor": extractor}
     task = await queue.enqueue(TASK_TYPE, payload, user_id=user_id)
     if await documents.attach_task(doc.id, task.id):

@@ -113,6 +113,10 @@ class WriteBatcher:
         return self._wake
 
     async def close(self) -> None:
+        pending, self._pending = self._pending, []
+        for _op, fut in pending:
+            if not fut.done():
+                fut.set_exception(RuntimeError("the store was closed before this write ran"))
         if self._loop_task is not None and not self._loop_task.done():
             self._loop_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -142,9 +146,9 @@ class WriteBatcher:
             await asyncio.sleep(0)
 
     async def _run_batch(self, batch: list[tuple[Operation, asyncio.Future[Any]]]) -> None:
-        live = [(op, fut) for op, fut in batch if not fut.cancelled()]
-        if not live:
-            return
+        # A caller cancelled while waiting still gets its write: a terminal write or a claim
+        # that is skipped would leave a task "processing" until its lease runs out.
+        live = batch
         try:
             results = await retry_locked(
                 lambda: self._runner.run([op for op, _ in live], self._before_commit)

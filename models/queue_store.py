@@ -71,6 +71,11 @@ class SqlQueueStore:
         self._statements: dict[tuple[str, ...], Any] = {}
 
     def _before_commit(self, conn: Connection) -> None:
+        if self._pg and conn.info[TXN_SCRATCH].get("events"):
+            # Event ids come from a sequence at insert time; without this lock a later id
+            # could commit first and a subscriber reading "id > last seen" would skip the
+            # earlier one for good. Held only from here to the commit.
+            conn.execute(_LOCK_EVENTS)
         wrote_events = _flush_events(conn)
         if self._pg:
             # Delivered at commit to every process LISTENing: idle workers wake up to claim,
@@ -176,14 +181,14 @@ class SqlQueueStore:
 
     async def request_cancel(self, task_id: int) -> TaskStatus:
         def op(conn: Connection) -> Result:
-            row = (conn.execute(select(tasks).where(tasks.c.id == task_id))).one_or_none()
+            row = conn.execute(_LOCK_TASK, {"task_id": task_id}).one_or_none()
             if row is None:
                 return None, []
             status = TaskStatus(row.status)
             if status is TaskStatus.PENDING:
                 conn.execute(
                     update(tasks)
-                    .where(tasks.c.id == task_id)
+                    .where(tasks.c.id == task_id, tasks.c.status == PENDING)
                     .values(
                         status=TaskStatus.CANCELLED.value,
                         completed_at=utcnow(),
@@ -207,7 +212,7 @@ class SqlQueueStore:
 
     async def retry(self, task_id: int, *, max_active_per_user: int) -> TaskInfo:
         def op(conn: Connection) -> Result:
-            row = (conn.execute(select(tasks).where(tasks.c.id == task_id))).one_or_none()
+            row = conn.execute(_LOCK_TASK, {"task_id": task_id}).one_or_none()
             if row is None:
                 return NotFoundError(f"no task {task_id}"), []
             if row.status not in (TaskStatus.FAILED.value, TaskStatus.CANCELLED.value):
@@ -220,7 +225,7 @@ class SqlQueueStore:
                 return TaskLimitError(row.user_id, max_active_per_user, active), []
             new = conn.execute(
                 update(tasks)
-                .where(tasks.c.id == task_id)
+                .where(tasks.c.id == task_id, tasks.c.status == row.status)
                 .values(
                     status=PENDING,
                     attempts=0,
@@ -487,6 +492,7 @@ class SqlQueueStore:
                 )
             )
             events = []
+            recovered: list[int] = []
             for r in rows:
                 status = TaskStatus.CANCELLED if r.cancel_requested else TaskStatus.PENDING
                 values = (
@@ -494,20 +500,28 @@ class SqlQueueStore:
                     if status.terminal
                     else {"status": status.value, "owner": None, "lease_expires_at": None}
                 )
-                conn.execute(
+                # The lease test is repeated in the UPDATE: on PostgreSQL a heartbeat may
+                # commit between the SELECT and here, and that task must stay its owner's.
+                taken = conn.execute(
                     update(tasks)
                     .where(
-                        tasks.c.id == r.id, tasks.c.status == PROCESSING, tasks.c.owner == r.owner
+                        tasks.c.id == r.id,
+                        tasks.c.status == PROCESSING,
+                        tasks.c.owner == r.owner,
+                        tasks.c.lease_expires_at < now,
                     )
                     .values(values)
                 )
+                if taken.rowcount != 1:
+                    continue
+                recovered.append(r.id)
                 kind = EventType.CANCELLED if status.terminal else EventType.RETRYING
                 events.append(
                     self._event(
                         conn, r.id, r.user_id, kind, {"reason": f"lease of {r.owner} expired"}
                     )
                 )
-            return [r.id for r in rows], events
+            return recovered, events
 
         result: list[int] = await self._write(op)
         return result
@@ -531,6 +545,18 @@ class SqlQueueStore:
             query = query.where(tasks.c.status == status.value)
         if user_id is not None:
             query = query.where(tasks.c.user_id == user_id)
+
+        def op(conn: Connection) -> list[Row[Any]]:
+            return list(conn.execute(query))
+
+        return [_task_info(r) for r in await self._read(op)]
+
+    async def find_by_payload(self, type: str, key: str, value: int) -> list[TaskInfo]:
+        query = (
+            select(tasks)
+            .where(tasks.c.type == type, tasks.c.payload[key].as_integer() == value)
+            .order_by(tasks.c.id)
+        )
 
         def op(conn: Connection) -> list[Row[Any]]:
             return list(conn.execute(query))
@@ -612,9 +638,14 @@ def _user_key(user_id: str) -> int:
 
 
 NOTIFY_CHANNEL = "schoolx"
+EVENTS_LOCK_KEY = 0x5C0014
+_LOCK_EVENTS = text(f"SELECT pg_advisory_xact_lock({EVENTS_LOCK_KEY})")
 _NEW_WORK = {EventType.QUEUED.value, EventType.RETRYING.value}
 _NOTIFY = text(f"SELECT pg_notify('{NOTIFY_CHANNEL}', :payload)")
 _INSERT_TASK = insert(tasks).returning(*tasks.c)
+# Read a task to change it by request (cancel, retry): on PostgreSQL the row stays locked
+# until commit, so a claim cannot take it in between (it skips locked rows).
+_LOCK_TASK = select(tasks).where(tasks.c.id == bindparam("task_id")).with_for_update()
 
 
 def _take_statement(skip_locked: bool) -> Any:

@@ -10,6 +10,7 @@ A file is removed after its task completed, or moved to ``failed/<user>/`` with
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -29,6 +30,11 @@ PARTIAL_SUFFIXES = (".part", ".crdownload", ".partial", ".tmp", ".download")
 Submit = Callable[[bytes, str, str], Awaitable[tuple[TaskInfo, bool]]]
 
 
+def _identity(path: Path) -> tuple[int, int, int]:
+    stat = path.stat()
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
 def is_ignored(path: Path) -> bool:
     name = path.name
     return (
@@ -45,6 +51,7 @@ class FileOutcome:
     user_id: str
     task: TaskInfo
     duplicate: bool
+    identity: tuple[int, int, int]  # (inode, size, mtime) of the bytes that were submitted
 
 
 @dataclass
@@ -111,18 +118,27 @@ class Inbox:
             if not self._settled(path, now):
                 continue
             try:
+                identity = _identity(path)
                 task, duplicate = await self._submit(path.read_bytes(), path.name, user_id)
             except TaskLimitError:
                 continue  # the user is at the limit: the file waits for a free slot
-            except FileNotFoundError:
+            except OSError as exc:  # vanished, unreadable: say so, keep serving the others
+                log.warning("%s: cannot read it: %s", path, exc)
                 continue
             first = self._first_answer.setdefault(path, duplicate)
-            if task.status.terminal:
-                self._finish(FileOutcome(path, user_id, task, first))
+            if task.status.terminal and self._finish(
+                FileOutcome(path, user_id, task, first, identity)
+            ):
                 left -= 1
         return left
 
-    def _finish(self, outcome: FileOutcome) -> None:
+    def _finish(self, outcome: FileOutcome) -> bool:
+        """Remove or move the file whose task ended; False if it was replaced meanwhile."""
+        try:
+            if _identity(outcome.path) != outcome.identity:
+                return False  # new bytes under the same name: the next scan submits them
+        except FileNotFoundError:
+            return True  # already gone (the user removed it, or a crash after the move)
         self._seen.pop(outcome.path, None)
         self._first_answer.pop(outcome.path, None)
         if outcome.task.status is TaskStatus.COMPLETED:
@@ -131,9 +147,12 @@ class Inbox:
             if outcome.duplicate:
                 self.report.duplicates += 1
             log.info("%s: done (task %s)", outcome.path.name, outcome.task.id)
-            return
-        self._move_to_failed(outcome)
+            return True
+        # Removed by someone else while we moved it: the note still says what happened.
+        with contextlib.suppress(FileNotFoundError):
+            self._move_to_failed(outcome)
         self.report.failed.append(outcome)
+        return True
 
     def _move_to_failed(self, outcome: FileOutcome) -> None:
         target_dir = self.failed_root / outcome.user_id

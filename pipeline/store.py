@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 
@@ -77,7 +77,8 @@ class TaskInfo:
 
 
 def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
+    """Stored times are naive UTC; say so, or browsers read them as local time."""
+    return None if value is None else value.replace(tzinfo=UTC).isoformat()
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,10 @@ class QueueStore(Protocol):
     async def list_tasks(
         self, *, status: TaskStatus | None = None, user_id: str | None = None, limit: int = 100
     ) -> list[TaskInfo]: ...
+
+    async def find_by_payload(self, type: str, key: str, value: int) -> list[TaskInfo]:
+        """Tasks of ``type`` whose payload has ``key == value``, oldest first."""
+        ...
 
     async def steps(self, task_id: int, prefix: str = "") -> dict[str, Any]: ...
 

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from pipeline.context import LeaseLost, TaskContext
-from pipeline.errors import PermanentError, TransientError
+from pipeline.errors import PermanentError, StoreError, TransientError
 from pipeline.events import EventHub
 from pipeline.handlers import HandlerRegistry
 from pipeline.retry import backoff_delay
@@ -183,7 +183,7 @@ class Worker:
 
     async def _on_error(self, info: TaskInfo, exc: Exception) -> None:
         message = str(exc) or type(exc).__name__
-        if isinstance(exc, TransientError):
+        if isinstance(exc, TransientError | StoreError):
             if info.attempts < info.max_attempts:
                 delay = backoff_delay(
                     info.attempts, self.settings.retry_base_s, self.settings.retry_cap_s
@@ -216,7 +216,9 @@ class Worker:
                 self.cancel_local(task_id)
             else:
                 self._lost.add(task_id)
-                self._running[task_id].cancel()
+                running = self._running.get(task_id)  # it may have ended during the await
+                if running is not None:
+                    running.cancel()
 
     async def _sweep(self) -> None:
         recovered = await self.store.recover_expired()

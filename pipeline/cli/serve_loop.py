@@ -55,12 +55,11 @@ async def run_inbox(rt: Runtime, options: InboxOptions, view: ProgressView) -> I
 
     async def submit(data: bytes, name: str, user_id: str) -> tuple[TaskInfo, bool]:
         sub = await rt.submit(data, name, user_id, options.extractor)
-        # Re-scanning a file we already queued also answers "duplicate"; a duplicate for
-        # the report is bytes that first arrived under another name or for another user.
-        duplicate = sub.duplicate and (
-            sub.document.filename != name or sub.document.user_id != user_id
-        )
-        return sub.task, duplicate
+        # Re-scanning a file we already queued also answers "duplicate". For the report a
+        # duplicate is bytes that arrived under another name or for another user, or bytes
+        # already processed before this file was first seen (the Inbox checks the latter).
+        other = sub.document.filename != name or sub.document.user_id != user_id
+        return sub.task, sub.duplicate and (other or sub.task.status.terminal)
 
     inbox = Inbox(options.root, submit, settle_s=options.settle_s)
     stop = asyncio.Event()

@@ -75,6 +75,9 @@ async def index(
     status: str = "",
 ) -> HTMLResponse:
     rt = state.runtime
+    # Read first: the live stream resumes after this id, and events that commit while the
+    # page is built are then delivered instead of lost.
+    last_event_id = await rt.app.store.latest_event_id()
     tasks = await rt.app.store.list_tasks(user_id=user, limit=TASKS_SHOWN)
     schools = await rt.schools.search(
         text_query=q or None,
@@ -90,8 +93,7 @@ async def index(
         schools=schools,
         filters={"q": q, "region": region, "city": city, "status": status},
         statuses=STATUSES,
-        # The live stream starts after what this page already shows.
-        last_event_id=await rt.app.store.latest_event_id(),
+        last_event_id=last_event_id,
     )
     return HTMLResponse(page)
 

@@ -55,8 +55,14 @@ def add_headers(headers: MutableHeaders, path: str) -> None:
     headers.setdefault("Content-Security-Policy", DOCS_CSP if path in DOCS_PATHS else PAGE_CSP)
 
 
+SMALL_BODY_BYTES = 64 * 1024  # forms and JSON of the review page and API
+
+
 class UploadLimit:
-    """Cap the request body of ``POST path``; the exact file-size check is in the route."""
+    """Cap request bodies before anything parses them: ``POST path`` (the upload) at the
+    file limit (the exact file-size check is in the route), every other body at
+    SMALL_BODY_BYTES, since form parsing happens before authentication and would otherwise
+    spool any amount of data to disk for an anonymous client."""
 
     def __init__(self, app: ASGIApp, *, path: str, max_file_bytes: int) -> None:
         self.app = app
@@ -65,31 +71,35 @@ class UploadLimit:
         self.max_body = max_file_bytes + MULTIPART_SLACK
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != self.path:
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
             await self.app(scope, receive, send)
             return
+        upload = scope["path"] == self.path
+        limit, shown = (
+            (self.max_body, self.max_file_bytes) if upload else (SMALL_BODY_BYTES, SMALL_BODY_BYTES)
+        )
         length = Headers(scope=scope).get("content-length", "")
-        if length.isdigit() and int(length) > self.max_body:
-            await self._refuse(send)
+        if length.isdigit() and int(length) > limit:
+            await self._refuse(send, shown)
             return
-        await self.app(scope, self._counting(receive), send)
+        await self.app(scope, self._counting(receive, limit, shown), send)
 
-    def _counting(self, receive: Receive) -> Receive:
+    def _counting(self, receive: Receive, limit: int, shown: int) -> Receive:
         seen = 0
 
         async def counted() -> Message:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.max_body:
+            if seen > limit:
                 # FastAPI re-raises HTTPExceptions raised while it reads the body.
-                raise too_large(self.max_file_bytes)
+                raise too_large(shown)
             return message
 
         return counted
 
-    async def _refuse(self, send: Send) -> None:
-        body = json.dumps({"detail": too_large(self.max_file_bytes).detail}).encode()
+    async def _refuse(self, send: Send, shown: int) -> None:
+        body = json.dumps({"detail": too_large(shown).detail}).encode()
         await send(
             {
                 "type": "http.response.start",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from models.documents import DocumentInfo, DocumentStore
@@ -27,7 +28,7 @@ def event_json(e: EventInfo) -> dict[str, Any]:
         "task_id": e.task_id,
         "type": e.type.value,
         "data": e.data,
-        "created_at": e.created_at.isoformat(),
+        "created_at": e.created_at.replace(tzinfo=UTC).isoformat(),
     }
 
 

@@ -151,3 +151,19 @@ async def test_page_without_text_is_marked_for_ocr(db_url: str) -> None:
         info = await rt.app.queue.get(task_id)
         assert info.status is TaskStatus.COMPLETED, info.error
         assert info.result["needs_ocr"], info.result
+
+
+async def test_task_queued_before_a_crash_is_adopted_not_doubled(db_url: str) -> None:
+    from handlers.pdf import TASK_TYPE
+
+    async with open_runtime(db_url) as rt:
+        data = (SAMPLES / "prose.pdf").read_bytes()
+        doc, _ = await rt.documents.add(data, "prose.pdf", "u")
+        # The process died after queueing the task and before attaching it to the document.
+        orphan = await rt.app.queue.enqueue(
+            TASK_TYPE, {"document_id": doc.id, "filename": "prose.pdf"}, user_id="u"
+        )
+        again = await rt.submit(data, "prose.pdf", "u", "rules")
+        assert again.task.id == orphan.id
+        assert (await rt.documents.get(doc.id)).task_id == orphan.id
+        assert len(await rt.app.store.list_tasks()) == 1
