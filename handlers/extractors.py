@@ -41,7 +41,7 @@ class Extractors:
         if name == "llm":
             if self._llm is None:
                 resolve("llm")
-                self._llm = LlmExtractor.from_env(self._db.write)
+                self._llm = LlmExtractor.from_env(self._db.write, read_engine=self._db.read)
             return self._llm
         raise ConfigError(f"unknown extractor {name!r}")
 

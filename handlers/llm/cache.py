@@ -60,8 +60,11 @@ class MemoryResponseCache:
 class SqlResponseCache:
     """The ``llm_cache`` table. Concurrent writers of one key are fine: first one wins."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, read_engine: AsyncEngine | None = None) -> None:
         self.engine = engine
+        # On SQLite the write engine begins every transaction with BEGIN IMMEDIATE; lookups
+        # go through the read engine so they never queue for the write lock.
+        self.read_engine = read_engine or engine
 
     async def get(self, key: str) -> CachedReply | None:
         query = select(
@@ -71,7 +74,7 @@ class SqlResponseCache:
             LlmCacheEntry.completion_tokens,
         ).where(LlmCacheEntry.key == key)
         try:
-            async with self.engine.connect() as conn:
+            async with self.read_engine.connect() as conn:
                 row = (await conn.execute(query)).first()
         except SQLAlchemyError as exc:
             raise StoreError(f"reading the LLM cache failed: {exc}") from exc

@@ -60,8 +60,14 @@ class LlmExtractor:
         self._client: LlmClient | None = None
 
     @classmethod
-    def from_env(cls, engine: AsyncEngine, env: Mapping[str, str] | None = None) -> LlmExtractor:
-        return cls(LlmConfig.from_env(os.environ if env is None else env), SqlResponseCache(engine))
+    def from_env(
+        cls,
+        engine: AsyncEngine,
+        env: Mapping[str, str] | None = None,
+        read_engine: AsyncEngine | None = None,
+    ) -> LlmExtractor:
+        config = LlmConfig.from_env(os.environ if env is None else env)
+        return cls(config, SqlResponseCache(engine, read_engine))
 
     async def __aenter__(self) -> LlmExtractor:
         return self
