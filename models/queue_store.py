@@ -86,6 +86,14 @@ class SqlQueueStore:
             for note in dict.fromkeys(notes):
                 conn.execute(_NOTIFY, {"payload": note})
 
+    def _lease_clock(self, conn: Connection) -> datetime:
+        """The time leases are set and judged by. On PostgreSQL it is the database's clock,
+        so workers on machines whose clocks disagree still agree on who holds a lease."""
+        if self._pg:
+            value: datetime = conn.execute(_PG_NOW).scalar_one()
+            return value
+        return utcnow()
+
     def _notify(self, conn: Connection, note: str) -> None:
         conn.info[TXN_SCRATCH].setdefault("notify", []).append(note)
 
@@ -275,7 +283,7 @@ class SqlQueueStore:
         free = min(want, limits.max_processing - sum(running.values()))
         if free <= 0:
             return Claimed(()), []
-        now = utcnow()
+        now = self._lease_clock(conn)
         candidates = self._candidates(conn, limits.max_processing_per_user, now)
         # Fairness: a user with fewer tasks running goes first, then oldest task first.
         candidates.sort(key=lambda c: (running.get(c.user_id, 0) + c.rn, c.id))
@@ -330,7 +338,7 @@ class SqlQueueStore:
 
     async def heartbeat(self, worker_id: str, task_ids: Sequence[int], lease_s: float) -> set[int]:
         def op(conn: Connection) -> Result:
-            now = utcnow()
+            now = self._lease_clock(conn)
             conn.execute(
                 update(workers_t).where(workers_t.c.id == worker_id).values(heartbeat_at=now)
             )
@@ -483,7 +491,7 @@ class SqlQueueStore:
 
     async def recover_expired(self) -> list[int]:
         def op(conn: Connection) -> Result:
-            now = utcnow()
+            now = self._lease_clock(conn)
             rows = list(
                 conn.execute(
                     select(
@@ -639,6 +647,7 @@ def _user_key(user_id: str) -> int:
 
 NOTIFY_CHANNEL = "schoolx"
 EVENTS_LOCK_KEY = 0x5C0014
+_PG_NOW = text("SELECT timezone('utc', now())")
 _LOCK_EVENTS = text(f"SELECT pg_advisory_xact_lock({EVENTS_LOCK_KEY})")
 _NEW_WORK = {EventType.QUEUED.value, EventType.RETRYING.value}
 _NOTIFY = text(f"SELECT pg_notify('{NOTIFY_CHANNEL}', :payload)")
