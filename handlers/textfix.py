@@ -46,9 +46,9 @@ _LABELS = (
 _LABEL_GLUE = re.compile(r"(?<=[a-z][a-z])(?=(?:" + "|".join(_LABELS) + r")\b)")
 
 # A digit followed by a capitalised word of 2+ letters ("1100Charter", "60614USA") is a glue
-# point, except an upper-case ordinal suffix ("4TH", "21ST"). Single capitals ("12B", "B2B")
-# and lower-case suffixes ("4th", "3rd") never match.
-_DIGIT_GLUE = re.compile(r"(?<=\d)(?=[A-Z][A-Za-z])(?!(?:ST|ND|RD|TH)\b)")
+# point, except an ordinal suffix in any case ("4TH", "21St", "37Th": title-casing tools
+# write them so). Single capitals ("12B", "B2B") and lower-case suffixes never match.
+_DIGIT_GLUE = re.compile(r"(?<=\d)(?=[A-Z][A-Za-z])(?!(?i:st|nd|rd|th)\b)")
 
 _SPACE_RUN = re.compile(r" {2,}")
 

@@ -48,3 +48,9 @@ def test_line_endings_and_tabs() -> None:
 def test_idempotent() -> None:
     text = "Lincoln SchoolPhone:  (773) 582-1100Charter\u00a0\u00a0x"
     assert repair_text(repair_text(text)) == repair_text(text)
+
+
+def test_title_cased_ordinals_are_not_split() -> None:
+    assert repair_text("4747 E 37Th Ave") == "4747 E 37Th Ave"
+    assert repair_text("100 W 21St Street") == "100 W 21St Street"
+    assert repair_text("(773) 582-1100Charter") == "(773) 582-1100 Charter"
