@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from handlers.records import Chunk, ChunkResult, Evidence, PageText, SchoolRecord
 from handlers.rules_fields import (
@@ -18,6 +18,8 @@ from handlers.rules_fields import (
     Line,
     classify,
     parse_entry,
+    parse_paragraph,
+    parse_place_entry,
     split_lines,
     strip_list_number,
 )
@@ -29,8 +31,10 @@ from handlers.rules_names import (
     join_wrapped,
     plausible_name,
     prose_mentions,
+    strip_note,
 )
 from handlers.rules_table import (
+    MAX_COLUMNS,
     Header,
     parse_cells,
     parse_header,
@@ -73,12 +77,15 @@ class _Block:
     name_lines: list[Line]
     fields: list[tuple[Line, Field]] = field(default_factory=list)
     name: str | None = None  # set when the name shares its line with fields (an entry)
+    listed: bool = False  # one of a run of "Name, City, ST" lines
 
     def add(self, line: Line, found: Field) -> None:
         self.fields.append((line, found))
 
     @property
     def valid(self) -> bool:
+        if self.listed:
+            return True
         if self.name is not None and not self.placed:
             # "Transportation Office (217) 555-0100" is not a school: a one-line entry with
             # only a phone needs an address below it or a school word in its name
@@ -144,13 +151,21 @@ def extract_text(text: str, boilerplate: frozenset[str] = frozenset()) -> list[_
             i = _table(lines, i + 1, header, boilerplate, found, masked)
         elif columns:
             masked.append((lines[i].start, lines[i + len(columns) - 1].end))
-            i = _cell_table(lines, i + len(columns), columns, boilerplate, found, masked)
+            j = i + len(columns)
+            if j < len(lines) and _one_line_row(lines[j].text, columns):
+                i = _table(lines, j, Header(columns, False), boilerplate, found, masked)
+            else:
+                i = _cell_table(lines, j, columns, boilerplate, found, masked)
         else:
             i = _blocks(lines, i, boilerplate, found, masked)
     for line in lines:
         if boilerplate_key(line.text) in boilerplate:
             masked.append((line.start, line.end))
+    found += _catalogue(lines, masked)
     found += _prose(text, found, masked)
+    found = [
+        f if f.name == strip_note(f.name) else replace(f, name=strip_note(f.name)) for f in found
+    ]
     return sorted(found, key=lambda f: f.start)
 
 
@@ -162,8 +177,9 @@ def _table(
     found: list[_Found],
     masked: list[tuple[int, int]],
 ) -> int:
-    """Rows below a header; stops after a few lines that are not rows, or at a new header."""
-    misses = 0
+    """Rows below a header; stops after a few lines that are not rows, or at a new header.
+    Returns where the rows end, so the lines that were not rows are read again as blocks."""
+    misses, end = 0, i
     while i < len(lines) and misses < 3 and not parse_header(lines[i].text):
         line = lines[i]
         row = None if boilerplate_key(line.text) in boilerplate else parse_row(line.text, header)
@@ -173,15 +189,21 @@ def _table(
                 row["country"] = _country(row)
             found.append(_Found(name, line.start, line.end, row))
             masked.append((line.start, line.end))
-            misses = 0
+            misses, end = 0, i + 1
         else:
             misses += 1
         i += 1
-    return i
+    return i if misses < 3 else end
+
+
+def _one_line_row(text: str, columns: tuple[str, ...]) -> bool:
+    """Header cells one per line, but rows on one line each (a row is one text object)."""
+    row = parse_row(text, Header(columns, False))
+    return row is not None and "phone" in row and bool({"postal_code", "address"} & row.keys())
 
 
 def _vertical_header(lines: list[Line], i: int) -> tuple[str, ...] | None:
-    return parse_vertical_header([ln.text for ln in lines[i : i + 10]])
+    return parse_vertical_header([ln.text for ln in lines[i : i + MAX_COLUMNS]])
 
 
 def _table_start(lines: list[Line], i: int) -> bool:
@@ -199,7 +221,7 @@ def _cell_table(
     """Rows printed one cell per line below a one-name-per-line header. A line that does
     not start a row and reads as part of a name ends the name of the row above (a wrapped
     cell); other stray lines end the table after a few."""
-    k, misses = len(columns), 0
+    k, misses, end = len(columns), 0, i
     while i < len(lines) and misses < 3 and not _table_start(lines, i):
         window = [ln for ln in lines[i : i + k]]
         if any(boilerplate_key(ln.text) in boilerplate for ln in window[:1]):
@@ -213,18 +235,35 @@ def _cell_table(
             found.append(_Found(name, window[0].start, window[-1].end, row))
             masked.append((window[0].start, window[-1].end))
             i, misses = i + k, 0
+            end = i
             continue
         last = found[-1] if found else None
         line = lines[i]
-        if last is not None and misses == 0 and _name_rest(line) and last.end < line.start:
+        if (
+            last is not None
+            and misses == 0
+            and _name_rest(line)
+            and last.end < line.start
+            and _row_follows(lines, i + 1, columns)
+        ):
             found[-1] = _Found(f"{last.name} {line.text}", last.start, line.end, last.values)
             masked.append((last.start, line.end))
             i += 1
             misses = 1  # one wrapped line per row
+            end = i
             continue
         misses += 1
         i += 1
-    return i
+    return i if misses < 3 else end
+
+
+def _row_follows(lines: list[Line], i: int, columns: tuple[str, ...]) -> bool:
+    """After a wrapped name line, the next row (or the end of the table) must follow;
+    otherwise the line starts a row that did not parse ("Kununurra" in a suburb column)."""
+    window = [ln.text for ln in lines[i : i + len(columns)]]
+    if len(window) < len(columns) or _table_start(lines, i):
+        return True
+    return parse_cells(window, columns) is not None or classify(window[0]).kind != "text"
 
 
 def _name_rest(line: Line) -> bool:
@@ -258,10 +297,13 @@ def _blocks(
             kind = Field("text")  # "Niles Cedar Lane" after a full block is the next name
         if kind.kind == "text" or LIST_NUMBER.match(line.text):
             entry, line, i = _entry(lines, i, line, boilerplate)
+            listed = False
+            if entry is None:
+                entry, listed = _place(lines, i - 1)
             if entry is not None:
                 if block is not None:
                     _close(block, found, masked)
-                block = _Block([line], name=entry.values["name"])
+                block = _Block([line], name=entry.values["name"], listed=listed)
                 block.add(line, entry)
                 pending = []
                 continue
@@ -295,6 +337,19 @@ def _entry(
             if joined and (entry is None or len(joined.values) > len(entry.values)):
                 return joined, Line(f"{line.text} {nxt.text}", line.start, nxt.end), i + 1
     return entry, line, i
+
+
+def _place(lines: list[Line], i: int) -> tuple[Field | None, bool]:
+    """A "Name, City, ST" line at ``lines[i]``: a school when its name has a school word, or
+    when a neighbouring line reads the same way (a list of them). Second: listed."""
+    entry = parse_place_entry(lines[i].text)
+    if entry is None:
+        return None, False
+    near = [lines[k].text for k in (i - 1, i + 1) if 0 <= k < len(lines)]
+    listed = any(parse_place_entry(t) for t in near)
+    if not listed and not has_school_word(entry.values["name"]):
+        return None, False
+    return entry, listed
 
 
 def _open(pending: list[Line], line: Line, kind: Field) -> _Block | None:
@@ -333,6 +388,53 @@ def _close(block: _Block, found: list[_Found], masked: list[tuple[int, int]]) ->
     end = max(ln.end for ln, _ in block.fields)
     found.append(_Found(name, start, end, block.values()))
     masked.append((start, end))
+
+
+_PARAGRAPH_LINES = 6
+
+
+def _catalogue(lines: list[Line], masked: list[tuple[int, int]]) -> list[_Found]:
+    """A name on its own line over a paragraph about the school that gives its phone and
+    street in sentences ("Located at 123 Main St, Springfield, ... Call (217) 555-0100.").
+    Only lines no block, row or header used."""
+
+    def free(line: Line) -> bool:
+        return not any(s <= line.start < e for s, e in masked)
+
+    out: list[_Found] = []
+    i = 0
+    while i < len(lines) - 1:
+        head, first = lines[i], lines[i + 1]
+        if not (free(head) and free(first) and _catalogue_name(head.text)):
+            i += 1
+            continue
+        if plausible_name(first.text):
+            i += 1
+            continue  # the next line is no sentence: not a paragraph
+        para = [first]
+        j = i + 2
+        while j < len(lines) and len(para) < _PARAGRAPH_LINES and free(lines[j]):
+            if para[-1].text.endswith((".", "!", "?")) and _catalogue_name(lines[j].text):
+                break  # the next school's name
+            para.append(lines[j])
+            j += 1
+        values = parse_paragraph(" ".join(ln.text for ln in para))
+        if values is None:
+            i += 1
+            continue
+        out.append(_Found(head.text, head.start, para[-1].end, values))
+        masked.append((head.start, para[-1].end))
+        i = j
+    return out
+
+
+def _catalogue_name(text: str) -> bool:
+    return (
+        plausible_name(text)
+        and not is_heading(text)
+        and classify(text).kind == "text"
+        and bool(re.search(r"[A-Za-z]{3}", text))
+    )
 
 
 def _prose(text: str, found: list[_Found], masked: list[tuple[int, int]]) -> list[_Found]:

@@ -29,10 +29,15 @@ AU_STATES = {"WA", "NSW", "VIC", "QLD", "SA", "TAS", "NT", "ACT"}
 US_PHONE = r"(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}|\(\d{3}\)\d{3}-\d{4}|\d{10}"
 AU_PHONE = r"(?:\+61\s?\d|\(0\d\)|0\d)\s?\d{4}\s?\d{4}|1[38]00\s?\d{3}\s?\d{3}"
 PHONE = rf"(?:{US_PHONE}|{AU_PHONE})"
-PHONE_RE = re.compile(rf"(?<![\d\w])(?:{PHONE})(?:\s*(?:x|ext\.?)\s*\d+)?(?!\d)", re.I)
+# an extension: "x204", "ext. 12", ", Ext. 3"
+PHONE_EXT = r"(?:\s*,?\s*(?:x|ext\.?|extension)\s*\d{1,5})"
+PHONE_RE = re.compile(rf"(?<![\d\w])(?:{PHONE}){PHONE_EXT}?(?!\d)", re.I)
 
 # A grade token: PK, K, KG, TK, 1-12 ("01"), AU "KIN", "PPR", "Y06", "Year 6", "Pre-K"
-GRADE_TOKEN = r"(?:Pre-?K|P-?K|TK|KG|K|KIN|PPR|PP|Y(?:ear)?\s?\d{1,2}|\d{1,2}(?:st|nd|rd|th)?)"
+GRADE_TOKEN = (
+    r"(?:Pre-?primary|Pre-?kindergarten|Kindergarten|Pre-?K|P-?K|TK|KG|K|KIN|PPR|PP|Y(?:ear)?\s?\d{1,2}|"
+    r"\d{1,2}(?:st|nd|rd|th)?)"
+)
 GRADES_VALUE = rf"{GRADE_TOKEN}(?:\s*(?:-|–|—|to|through|thru)\s*{GRADE_TOKEN})?"
 GRADES_RE = re.compile(rf"^(?:{GRADES_VALUE})$", re.I)
 _GRADE_LABEL = re.compile(
@@ -49,7 +54,7 @@ _GRADES_BARE = re.compile(
 )
 _PHONE_LABEL = re.compile(
     r"^(?:(?:main|school|front)\s+)?(?:phone|telephone|tel|ph|p|t|office|main)\b\.?\s*"
-    rf"(?:no\.?|number|#)?\s*[:.]?\s*(?P<v>{PHONE})",
+    rf"(?:no\.?|number|#)?\s*[:.]?\s*(?P<v>(?:{PHONE}){PHONE_EXT}?)(?!\d)",
     re.I,
 )
 # Lines about people and other facts a block carries but we do not extract. Said without a
@@ -242,6 +247,10 @@ _NOT_A_NAME = re.compile(
 )
 
 
+# dot leaders between a name and its phone: "Lincoln Elementary ........ (217) 555-0100"
+_LEADER = re.compile(r"\s*(?:\.\s?){3,}\s*|\s*…+\s*")
+
+
 def strip_list_number(text: str) -> str:
     return LIST_NUMBER.sub("", text, count=1)
 
@@ -252,7 +261,7 @@ def parse_entry(text: str) -> Field | None:
 
     The name comes first; a phone and/or street with city, state and ZIP follow it. The
     values carry ``name`` (as printed, list number removed)."""
-    body = strip_list_number(text)
+    body = _LEADER.sub("  ", strip_list_number(text)).strip()
     values: dict[str, str] = {}
     m = PHONE_RE.search(body)
     if m:
@@ -276,3 +285,62 @@ def parse_entry(text: str) -> Field | None:
     if any(ch.isdigit() for ch in name) and not re.search(r"[A-Za-z]{3}", name):
         return None
     return Field("entry", {"name": name, **values})
+
+
+# "Lincoln Elementary, Springfield, IL" with an optional note after a dash ("— Accredited
+# 2019"): a list of member / accredited schools that prints no street and no phone.
+_PLACE_ENTRY = re.compile(
+    rf"^(?P<name>[^,]+),\s*(?P<city>{_CITY}),\s*(?P<region>[A-Z]{{2,3}})\.?"
+    r"(?:\s*[–—|:-]\s*(?P<note>[^\d,]*(?:\d{4})?[^\d,]*))?$"
+)
+
+
+def parse_place_entry(text: str) -> Field | None:
+    """``Name, City, ST`` (optionally ``— note``): name, city, region and country. The
+    caller decides whether the line is a school (a school word, or a run of such lines)."""
+    m = _PLACE_ENTRY.match(strip_list_number(text))
+    if not m:
+        return None
+    region = m.group("region")
+    country = "US" if region in US_STATES else "AU" if region in AU_STATES else None
+    name, city = m.group("name").strip(_ENTRY_EDGE), m.group("city").strip()
+    if country is None or not city or len(city) > 40 or len(m.group("note") or "") > 40:
+        return None
+    if not plausible_name(name) or is_heading(name) or _NOT_A_NAME.match(name):
+        return None
+    if name[:1].isdigit() or looks_like_address(name):
+        return None
+    return Field("place", {"name": name, "city": city, "region": region, "country": country})
+
+
+# --- a paragraph about one school ----------------------------------------------------------
+
+# "... at 123 Main St., Springfield, IL 62701." / "at 58 Mohawk Ave., Corte Madera, the" /
+# "The campus at 750 North California Ave. in Palo Alto enrolls ..."
+_PLACE_WORD = r"[A-Z][\w'’\-]*\.?"
+_PROSE_ADDRESS = re.compile(
+    r"\b(?:at|on)\s+(?P<address>(?i:p\.?\s?o\.?\s*box)\s+\d+|"
+    rf"\d+[A-Za-z]?(?:-\d+)?(?:\s+[A-Z0-9][\w.'’\-]*){{1,6}}?)"
+    rf"(?:,\s*|\s+in\s+)(?P<city>{_PLACE_WORD}(?:\s+{_PLACE_WORD}){{0,3}}?)"
+    r"(?:,\s*(?P<region>[A-Z]{2})\s+(?P<zip>\d{5}(?:-\d{4})?))?(?=[,.;]|\s+[a-z]|\s*$)"
+)
+_PROSE_GRADES = re.compile(
+    rf"\bgrades?\s+(?P<v>{GRADE_TOKEN}\s*(?:-|–|—|to|through|thru)\s*{GRADE_TOKEN})\b", re.I
+)
+
+
+def parse_paragraph(text: str) -> dict[str, str] | None:
+    """Phone, street, city (state, ZIP) and grades written into sentences about a school.
+    None unless both a phone and a street with its city are there."""
+    phone = PHONE_RE.search(text)
+    place = _PROSE_ADDRESS.search(text)
+    if not phone or not place or not looks_like_address(place.group("address")):
+        return None
+    values = {"phone": phone.group(0).strip(), "address": place.group("address").rstrip(",")}
+    values["city"] = place.group("city").rstrip(".")
+    if place.group("zip") and place.group("region") in US_STATES:
+        values.update(region=place.group("region"), postal_code=place.group("zip"), country="US")
+    grades = _PROSE_GRADES.search(text)
+    if grades:
+        values["grades"] = grades.group("v")
+    return values

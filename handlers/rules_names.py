@@ -70,6 +70,8 @@ def join_wrapped(prev: str, last: str) -> bool:
     """Is ``last`` the second line of a name that starts on ``prev``?"""
     if not plausible_name(prev) or is_heading(prev) or is_heading(last):
         return False
+    if last.casefold().startswith(f"{prev.casefold()} "):
+        return False  # "Yanchep" over "Yanchep Secondary College": a place, then the name
     if _case_style(prev) != _case_style(last) and len(last) > 3:
         return False  # "ELEMENTARY" heading above "Adams Elementary" is not one name
     if last[:1].islower() or _CONNECTOR_START.match(last) or _CONNECTOR_END.search(prev):
@@ -79,6 +81,23 @@ def join_wrapped(prev: str, last: str) -> bool:
     if has_type_word(prev) and has_type_word(last):
         return False  # two complete names
     return len(last.split()) <= 3 and len(prev.split()) <= 6
+
+
+# A note in brackets after a name is not part of it: "Lincoln Elementary (Charter)",
+# "Adams Middle (formerly Adams Junior High)". Only these notes: many real names carry
+# brackets of their own ("Adelante High (Continuation)", "Adam (William Laird) Elementary").
+_NOTE = re.compile(
+    r"\s*[(\[](?:(?:charter|magnet|title i|new)[)\]]|"
+    r"(?:formerly|previously|was|now|also known as|aka|a\.k\.a\.|opened|opening|closed|"
+    r"est\.|established|founded)\b[^()\[\]]*[)\]])\s*$",
+    re.I,
+)
+
+
+def strip_note(name: str) -> str:
+    """The name without a trailing note in brackets (see ``_NOTE``)."""
+    stripped = _NOTE.sub("", name)
+    return stripped if stripped.strip() else name
 
 
 def choose_name(pending: list[str]) -> int:
@@ -118,6 +137,9 @@ _GENERIC = {
 }  # fmt: skip
 
 
+_CAPITAL_AFTER = re.compile(r"[ \t]+[A-Z][a-z]")
+
+
 @dataclass(frozen=True)
 class Mention:
     name: str
@@ -139,6 +161,8 @@ def prose_mentions(text: str) -> list[Mention]:
         while len(words) > 1 and words[0] in _STOP and _at_sentence_start(text, start):
             start = text.index(words[1], start + len(words[0]))
             words = words[1:]
+        if _CAPITAL_AFTER.match(text, m.end()):
+            continue  # "Multi-State School Contacts": the type word does not end it, a title
         distinct = [w for w in words if w.lower().strip(".") not in _GENERIC]
         if not any(not _TYPE_RE.search(w) for w in distinct):
             continue  # just "High School" or "The Academy"

@@ -32,8 +32,17 @@ _COLUMNS: tuple[tuple[str, str], ...] = (
     (r"grades?(?: levels?| span| served)?|years?(?: levels?)?|levels?", "grades"),
     (r"website|web site|web|url", "website"),
     (r"district|lea|school district", "district"),
-    (r"county|type|principal|email|e-mail|fax|enrollment|code|id|no\.?|#", "other"),
+    (r"county(?: name)?|parish|borough", "county"),
+    # NCES exports print the span as two columns: "Low" "KG", "High" "05"
+    (r"low(?: grade)?|lowest grade|grade low", "grade_low"),
+    (r"high(?: grade)?|highest grade|grade high", "grade_high"),
+    (
+        r"type|principal|email|e-mail|fax|enrol(?:l)?ment|students|code|id|no\.?|#|"
+        r"(?:nces|state|school|district)(?: school)? id|ncessch",
+        "other",
+    ),
 )
+_IGNORED = ("other", "county")  # columns read past but not kept
 _CELL_SPLIT = re.compile(r"\t+|\s{2,}")
 _HOUSE_NO = re.compile(r"^\d+[A-Za-z]?(?:-\d+)?$")
 _PO_BOX = re.compile(r"^(?:p\.?\s?o\.?|box)$", re.I)
@@ -43,6 +52,7 @@ _SUFFIX_TOKEN = re.compile(
     r"crescent|sq|square|loop|pike|plaza|broadway|fwy|freeway|route|rte)\.?,?$",
     re.I,
 )
+_NUMBERED_ROAD = re.compile(r"^(?:highway|hwy|route|rte)\.?$", re.I)
 _DIRECTIONAL = re.compile(r"^(?:n|s|e|w|ne|nw|se|sw|north|south|east|west)\.?,?$", re.I)
 _UNIT = re.compile(r"^(?:ste|suite|unit|#\d+|apt|bldg)\.?$", re.I)
 _TYPE_TOKEN = re.compile(rf"^(?:{TYPE_WORDS})\.?,?$", re.I)
@@ -58,6 +68,10 @@ _CITY_SUFFIX = re.compile(
     r"shores?|lakes?|village|junction|jct|creek|valley|center|centre|grove|woods|point|"
     r"ridge|bay|bluffs?|island|landing|mills?|station|haven|vista|gardens)\.?$",
     re.I,
+)
+_COUNTY_WORD = re.compile(r"^(?:county|parish|borough)$", re.I)
+_SCHOOL_TOKEN = re.compile(
+    rf"^(?:{TYPE_WORDS}|Middle|High|Primary|Secondary|Center|Centre|Charter)\.?$", re.I
 )
 _ADDRESS_WORDS = re.compile(rf"\b(?:{STREET_SUFFIXES}|box)\b", re.I)
 _ZIP = re.compile(r"^\d{5}(?:-\d{4})?$|^\d{4}$")
@@ -87,7 +101,7 @@ def parse_header(text: str) -> Header | None:
     if split and None in columns:
         columns, split = _scan_words(text), False
     found = [c for c in columns if c]
-    if "name" not in found or len(set(found) - {"name", "other"}) < 2:
+    if "name" not in found or len(set(found) - {"name", *_IGNORED}) < 2:
         return None
     return Header(tuple(c for c in found), split)
 
@@ -113,10 +127,19 @@ def parse_row(text: str, header: Header) -> dict[str, str] | None:
     if header.split:
         cells = [c.strip() for c in _CELL_SPLIT.split(text) if c.strip()]
         if len(cells) == len(header.columns):
-            row = {col: cell for col, cell in zip(header.columns, cells, strict=True)}
-            row.pop("other", None)
+            row = _join_grades({col: cell for col, cell in zip(header.columns, cells, strict=True)})
+            for col in _IGNORED:
+                row.pop(col, None)
             return row if row.get("name") else None
     return _parse_tokens(text, header)
+
+
+def _join_grades(row: dict[str, str]) -> dict[str, str]:
+    """Low and high grade columns make one span ("KG", "05" -> "KG-05")."""
+    low, high = row.pop("grade_low", None), row.pop("grade_high", None)
+    if low and high and GRADES_RE.match(low) and GRADES_RE.match(high):
+        row.setdefault("grades", f"{low}-{high}")
+    return row
 
 
 def _take(pattern: re.Pattern[str], text: str) -> tuple[str | None, str]:
@@ -137,12 +160,30 @@ def _parse_tokens(text: str, header: Header) -> dict[str, str] | None:
         if site:
             row["website"] = site
     tokens = text.split()
+    _take_trailing(tokens, header.columns, row)
     _take_tail_fields(tokens, cols, row)
     if header.columns[0] != "name" and tokens and tokens[0].isdigit():
         tokens = tokens[1:]  # a leading code / id column
     _split_name_address(tokens, cols, row)
     strong = {"phone", "postal_code", "grades", "address"} & row.keys()
     return row if row.get("name") and strong else None
+
+
+def _take_trailing(tokens: list[str], columns: tuple[str, ...], row: dict[str, str]) -> None:
+    """The short cells at the end of a row, right to left in header order, up to the first
+    column that is not one of them: grade columns, and codes or counts ("2110", "†") in
+    columns we do not keep. Phones and websites were taken already."""
+    found: dict[str, str] = {}
+    for col in reversed(columns):
+        if col in ("phone", "website"):
+            continue
+        if col in ("grade_low", "grade_high") and tokens and GRADES_RE.match(tokens[-1]):
+            found[col] = tokens.pop()
+        elif col == "other" and tokens and not re.search(r"[A-Za-z]{2}", tokens[-1]):
+            tokens.pop()
+        else:
+            break
+    row.update(_join_grades(found))
 
 
 def _take_tail_fields(tokens: list[str], cols: set[str], row: dict[str, str]) -> None:
@@ -182,6 +223,8 @@ def _address_end(tokens: list[str]) -> int:
     for i, tok in enumerate(tokens[1:], 1):
         if _SUFFIX_TOKEN.match(tok):
             end = i + 1
+            if _NUMBERED_ROAD.match(tok) and end < len(tokens) - 1 and tokens[end].isdigit():
+                end += 1  # "STATE HIGHWAY 653", "Route 9"
             while end < len(tokens) and (
                 _DIRECTIONAL.match(tokens[end]) or _UNIT.match(tokens[end])
             ):
@@ -206,9 +249,27 @@ def _city_start(tokens: list[str]) -> int:
     return max(2, len(tokens) - size)
 
 
+def _drop_county(name: list[str]) -> list[str]:
+    """A county column printed right after the name: "Venice High School Sarasota County".
+    The county ends at "County"; it starts after the name's last school word when that is
+    close, else it is one word, or two with a place prefix ("Los Angeles", "St. Lucie")."""
+    if len(name) < 3 or not _COUNTY_WORD.match(name[-1]):
+        return name
+    for k in range(len(name) - 2, max(0, len(name) - 5), -1):
+        if _SCHOOL_TOKEN.match(name[k - 1]):
+            return name[:k]
+    k = len(name) - 2
+    if k > 1 and _CITY_PREFIX.match(name[k - 1]):
+        k -= 1
+    return name[:k]
+
+
 def _split_name_address(tokens: list[str], cols: set[str], row: dict[str, str]) -> None:
     start = _address_start(tokens)
-    row["name"] = " ".join(tokens[:start])
+    name = tokens[:start]
+    if "county" in cols:
+        name = _drop_county(name)
+    row["name"] = " ".join(name)
     rest = tokens[start:]
     if not rest:
         return
@@ -232,11 +293,13 @@ def _split_name_address(tokens: list[str], cols: set[str], row: dict[str, str]) 
 # as a run of column names, then every row as that many lines. A long name wraps inside its
 # cell and the rest of it follows the row.
 
-_MAX_COLUMNS = 10
+MAX_COLUMNS = 14
 _CELL_CHECKS: dict[str, re.Pattern[str]] = {
     "phone": re.compile(rf"^(?:{PHONE_RE.pattern})$", re.I),
     "postal_code": re.compile(r"^\d{5}(?:-\d{4})?$|^\d{4}$"),
     "grades": GRADES_RE,
+    "grade_low": GRADES_RE,
+    "grade_high": GRADES_RE,
     "region": re.compile(r"^[A-Za-z]{2,3}$|^[A-Z][a-z]+(?: [A-Z][a-z]+)?$"),
 }
 
@@ -244,28 +307,39 @@ _CELL_CHECKS: dict[str, re.Pattern[str]] = {
 def parse_vertical_header(texts: list[str]) -> tuple[str, ...] | None:
     """Columns of a header printed one name per line at the start of ``texts``."""
     columns: list[str] = []
-    for text in texts[:_MAX_COLUMNS]:
+    for text in texts[:MAX_COLUMNS]:
         col = _column(text) if not any(ch.isdigit() for ch in text) else None
         if col is None:
             break
         columns.append(col)
     typed = set(columns) & {"phone", "postal_code", "grades", "address"}
-    if columns.count("name") != 1 or len(set(columns) - {"name", "other"}) < 2 or not typed:
+    if columns.count("name") != 1 or len(set(columns) - {"name", *_IGNORED}) < 2 or not typed:
         return None
     return tuple(columns)
 
 
 def parse_cells(cells: list[str], columns: tuple[str, ...]) -> dict[str, str] | None:
-    """One row from its cells; None unless every typed cell looks like its type."""
+    """One row from its cells; None unless every typed cell looks like its type. A street
+    without a number or a street word ("Doon Doon Station") passes when two typed cells
+    (phone, postcode, grades) vouch for the row."""
     row: dict[str, str] = {}
+    typed = 0
     for col, cell in zip(columns, cells, strict=True):
         check = _CELL_CHECKS.get(col)
         if check is not None and not check.match(cell):
             return None
-        if col == "address" and not (cell[:1].isdigit() or _ADDRESS_WORDS.search(cell)):
-            return None
+        typed += col in ("phone", "postal_code", "grades")
         if col in ("name", "city") and (cell[:1].isdigit() or PHONE_RE.search(cell)):
             return None
-        if col != "other":
+        if col not in _IGNORED:
             row[col] = cell
-    return row
+    address = row.get("address")
+    if address is not None and not _street_cell(address, typed):
+        return None
+    return _join_grades(row)
+
+
+def _street_cell(cell: str, typed: int) -> bool:
+    if cell[:1].isdigit() or _ADDRESS_WORDS.search(cell):
+        return True
+    return typed >= 2 and not PHONE_RE.search(cell) and not _ZIP.match(cell)

@@ -315,3 +315,162 @@ async def test_table_printed_one_cell_per_line() -> None:
         ("Galewood Early Elementary School", "CHARLOTTE", "517-541-5150", "378 STATE ST"),
         ("Frostick School", "CROSWELL", "810-679-1100", "57 SOUTH HOWARD AVE"),
     ]
+
+
+# --- rules for the layouts of bench/heldout2.py ----------------------------------------------
+
+
+async def test_dot_leaders_between_name_and_phone() -> None:
+    recs = await run(
+        "MERCED COUNTY\n"
+        "Aileen Colburn Elementary ........................ (209) 555-0140\n"
+        "Le Grand High School . . . . . . . . . . 209.555.0141\n"
+        "Transportation Office ............................ (209) 555-0199\n"
+    )
+    assert [(r.name, r.phone) for r in recs] == [
+        ("Aileen Colburn Elementary", "(209) 555-0140"),
+        ("Le Grand High School", "209.555.0141"),
+    ]
+
+
+async def test_phone_extension_kept() -> None:
+    recs = await run(
+        "Hillcrest High\n10365 Keller Ave.\nRiverside, CA 92505-1349\n"
+        "Phone: 951-358-1755, Ext. 877\n\n"
+        "Galaxy Elementary School\n301 Galaxy Way\nBoynton Beach, FL 33435\n561-739-5600 x679\n"
+    )
+    assert [(r.postal_code, r.phone) for r in recs] == [
+        ("92505-1349", "951-358-1755, Ext. 877"),
+        ("33435", "561-739-5600 x679"),
+    ]
+
+
+async def test_name_city_state_list_without_street() -> None:
+    recs = await run(
+        "Accredited Member Schools\n"
+        "Marlton, Los Angeles, CA — Candidate\n"
+        "Seneca Middle School, MACOMB, MI - Accredited 2016\n"
+        "Da Vinci Communications, Hawthorne, CA – Reaccredited 2019\n"
+    )
+    assert [(r.name, r.city, r.region, r.address) for r in recs] == [
+        ("Marlton", "Los Angeles", "CA", None),
+        ("Seneca Middle School", "MACOMB", "MI", None),
+        ("Da Vinci Communications", "Hawthorne", "CA", None),
+    ]
+
+
+async def test_name_city_state_alone_needs_a_school_word() -> None:
+    assert await run("Report prepared by\nJane Doe, Springfield, IL\n") == []
+    recs = await run("Awarded to\nLincoln Elementary, Springfield, IL\n")
+    assert [r.name for r in recs] == ["Lincoln Elementary"]
+
+
+async def test_bracketed_note_after_name_dropped() -> None:
+    recs = await run(
+        "Lowell Elementary (Charter)\n700 South Flower St.\nSanta Ana, CA 92703\n"
+        "Phone: (714) 972-6300\n"
+        "Adams Middle (formerly Adams Junior High) – 12 Oak St, Indio, CA 92201 – 760-863-3680\n"
+        "Adelante High (Continuation)\n9 Elm St\nSanta Ana, CA 92703\nPhone: (714) 972-6301\n"
+    )
+    assert [r.name for r in recs] == [
+        "Lowell Elementary",
+        "Adams Middle",
+        "Adelante High (Continuation)",  # a bracket that is part of the name stays
+    ]
+
+
+async def test_prose_title_ending_past_the_type_word_is_not_a_school() -> None:
+    recs = await run("Multi-State School Contacts\nWe thank Lincoln High School for hosting.\n")
+    assert [r.name for r in recs] == ["Lincoln High School"]
+
+
+async def test_lines_after_a_table_are_read_as_blocks() -> None:
+    recs = await run(
+        "School\nAddress\nPhone\nGrades\n"
+        "Freedom High\n1050 Neroly Rd.\nOakley, CA 94561\n(925) 625-5900\n9-12\n"
+        "Mariposa Elementary\n1605 East D St.\nOntario, CA 91764\n(909) 983-4116\nK-6\n"
+    )
+    assert [(r.name, r.city, r.phone, r.grades) for r in recs] == [
+        ("Freedom High", "Oakley", "(925) 625-5900", "9-12"),
+        ("Mariposa Elementary", "Ontario", "(909) 983-4116", "K-6"),
+    ]
+
+
+async def test_vertical_header_over_one_line_rows_with_county_and_grade_columns() -> None:
+    header = "NCES ID\nSchool Name\nCounty\nStreet Address\nCity\nState\nZIP\nPhone\n"
+    header += "Enrollment\nLow\nHigh\n"
+    recs = await run(
+        header
+        + "120051000812 J. M. TATE SENIOR HIGH SCHOOL Escambia County 1771 TATE RD CANTONMENT "
+        "FL 32533 (850)937-2300 2110 09 12\n"
+        "060182110891 Redondo Beach Virtual Learning Los Angeles County 1001 22nd Ave. Oakland "
+        "CA 94606 (323)585-1153 † KG 06\n"
+        "120159005714 CHAIN OF LAKES ELEMENTARY SCHOOL Polk County 7001 STATE HIGHWAY 653 "
+        "WINTER HAVEN FL 33884 (863)326-5388 1130 PK 05\n"
+    )
+    assert [(r.name, r.address, r.city, r.postal_code, r.grades) for r in recs] == [
+        ("J. M. TATE SENIOR HIGH SCHOOL", "1771 TATE RD", "CANTONMENT", "32533", "09-12"),
+        ("Redondo Beach Virtual Learning", "1001 22nd Ave.", "Oakland", "94606", "KG-06"),
+        (
+            "CHAIN OF LAKES ELEMENTARY SCHOOL",
+            "7001 STATE HIGHWAY 653",
+            "WINTER HAVEN",
+            "33884",
+            "PK-05",
+        ),
+    ]
+
+
+async def test_cell_table_street_without_number_and_place_column_first() -> None:
+    recs = await run(
+        "Suburb\nSchool\nAddress\nPostcode\nPhone\nYear Levels\n"
+        "Koondoola\nKoondoola Primary School\n50 Burbridge Avenue\n6064\n(08) 9345 6200\n"
+        "Kindergarten - Year 6\n"
+        "Kununurra\nDawul Remote Community School\nDoon Doon Station\n6743\n(08) 9167 0000\n"
+        "Pre-primary - Year 6\n"
+        "Yanchep\nYanchep Secondary College\n1 Lindsay Beach Boulevard\n6035\n(08) 9561 9100\n"
+        "Year 7 - Year 12\n"
+    )
+    assert [(r.name, r.city, r.address, r.grades) for r in recs] == [
+        ("Koondoola Primary School", "Koondoola", "50 Burbridge Avenue", "Kindergarten - Year 6"),
+        ("Dawul Remote Community School", "Kununurra", "Doon Doon Station", "Pre-primary - Year 6"),
+        ("Yanchep Secondary College", "Yanchep", "1 Lindsay Beach Boulevard", "Year 7 - Year 12"),
+    ]
+
+
+async def test_place_line_above_a_name_that_repeats_it_is_not_part_of_the_name() -> None:
+    recs = await run(
+        "Yanchep\nYanchep Secondary College\n1 Lindsay Beach Boulevard\nYanchep WA 6035\n"
+        "Ph: (08) 9561 9100\n"
+    )
+    assert [r.name for r in recs] == ["Yanchep Secondary College"]
+
+
+async def test_catalogue_name_over_a_paragraph_with_address_and_phone() -> None:
+    recs = await run(
+        "A Guide to Our Schools\n"
+        "Neil Cummins Elementary\n"
+        "Located at 58 Mohawk Ave., Corte Madera, the school serves grades K-5. Call\n"
+        "415-927-6965.\n"
+        "Frank S. Greene Jr. Middle\n"
+        "The campus at 750 North California Ave. in Palo Alto enrolls about 1127 students in\n"
+        "grades 6 through 8. For information call 408-494-8120.\n"
+        "Venado Middle\n"
+        "Founded in 1929, the school serves grades 7-8 at 4 Deerfield Ave., Irvine, CA 92604.\n"
+        "Telephone 949-936-6800.\n"
+        "Our Mission\n"
+        "We believe every child can learn, and we publish this guide every year.\n"
+    )
+    got = [(r.name, r.address, r.city, r.region, r.phone, r.grades) for r in recs]
+    assert got == [
+        ("Neil Cummins Elementary", "58 Mohawk Ave.", "Corte Madera", None, "415-927-6965", "K-5"),
+        (
+            "Frank S. Greene Jr. Middle",
+            "750 North California Ave.",
+            "Palo Alto",
+            None,
+            "408-494-8120",
+            "6 through 8",
+        ),
+        ("Venado Middle", "4 Deerfield Ave.", "Irvine", "CA", "949-936-6800", "7-8"),
+    ]
