@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -15,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from pipeline.errors import ConfigError
 
 SQLITE_BUSY_TIMEOUT_S = 60.0
+T = TypeVar("T")
 
 
 def normalize_url(url: str) -> str:
@@ -63,6 +66,29 @@ class Database:
             await self.read.dispose()
         if self.sync_write is not None:
             self.sync_write.dispose()
+
+
+def run_sync_transaction(db: Database, fn: Callable[[Connection], T]) -> Awaitable[T]:
+    """Run ``fn`` in one write transaction with a synchronous connection.
+
+    For many small statements in a row: on SQLite the whole function runs in a thread on
+    the synchronous engine (aiosqlite would hop threads for every statement); on PostgreSQL
+    it runs through the async engine's ``run_sync``.
+    """
+    if db.sync_write is not None:
+        engine = db.sync_write
+
+        def work() -> T:
+            with engine.begin() as conn:
+                return fn(conn)
+
+        return asyncio.to_thread(work)
+    return _run_async(db, fn)
+
+
+async def _run_async(db: Database, fn: Callable[[Connection], T]) -> T:
+    async with db.write.begin() as conn:
+        return await conn.run_sync(fn)
 
 
 def open_database(url: str) -> Database:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, or_, select, text, update
+from sqlalchemy import Connection, Table, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from handlers.normalize import key_similarity
 from handlers.records import RECORD_FIELDS, SchoolRecord
 from models.base import utcnow
-from models.db import Database
+from models.db import Database, run_sync_transaction
 from models.retrying import retry_locked
 from models.tables import Document, ReviewAction, School, SchoolSource
 from pipeline.errors import ConflictError, NotFoundError
@@ -27,6 +28,21 @@ EDITABLE = ("name", *RECORD_FIELDS)
 STATUSES = ("pending", "approved", "rejected", "merged")
 MATCH_THRESHOLD = 90
 SAVE_BATCH = 250
+
+# Statements run a few times per saved record: built once, with bound parameters.
+_PRIOR_SOURCE = select(sources.c.created_school).where(
+    sources.c.document_id == bindparam("document_id"),
+    sources.c.page == bindparam("page"),
+    sources.c.span_start == bindparam("start"),
+    sources.c.extractor == bindparam("extractor"),
+)
+_CANDIDATE_COLUMNS = select(
+    schools.c.id, schools.c.match_key, schools.c.region, schools.c.city, schools.c.postal_code
+).where(schools.c.status != "merged")
+_BY_KEY = _CANDIDATE_COLUMNS.where(schools.c.match_key == bindparam("value"))
+_BY_POSTAL = _CANDIDATE_COLUMNS.where(schools.c.postal_code == bindparam("value"))
+_BY_CITY = _CANDIDATE_COLUMNS.where(schools.c.city == bindparam("value"))
+_INSERT_SCHOOL = insert(schools).returning(schools.c.id)
 SAVE_LOCK_KEY = 0x5C0012
 
 
@@ -117,46 +133,46 @@ class SchoolStore:
         for start in range(0, len(items), SAVE_BATCH):
             batch = items[start : start + SAVE_BATCH]
 
-            async def fn(conn: AsyncConnection, batch: Sequence[SaveItem] = batch) -> list[bool]:
+            def save_batch(conn: Connection, batch: Sequence[SaveItem] = batch) -> list[bool]:
+                self._serialize_saves(conn)
                 return [
-                    await self._save_one(conn, item, document_id, task_id, extractor)
-                    for item in batch
+                    self._save_one(conn, item, document_id, task_id, extractor) for item in batch
                 ]
 
-            created: list[bool] = await self._tx(fn)
+            created = await retry_locked(
+                functools.partial(run_sync_transaction, self.db, save_batch)
+            )
             saved += sum(created)
             merged += len(created) - sum(created)
         return SaveResult(saved, merged, saved + merged)
 
-    async def _save_one(
-        self,
-        conn: AsyncConnection,
-        item: SaveItem,
-        document_id: int,
-        task_id: int,
-        extractor: str,
+    def _serialize_saves(self, conn: Connection) -> None:
+        if self._pg:  # saves and merges of schools are serialized, as on SQLite
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SAVE_LOCK_KEY})
+
+    def _save_one(
+        self, conn: Connection, item: SaveItem, document_id: int, task_id: int, extractor: str
     ) -> bool:
         rec = item.record
         ev = rec.evidence
-        prior = (
-            await conn.execute(
-                select(sources.c.created_school).where(
-                    sources.c.document_id == document_id,
-                    sources.c.page == ev.page,
-                    sources.c.span_start == ev.start,
-                    sources.c.extractor == extractor,
-                )
-            )
+        prior = conn.execute(
+            _PRIOR_SOURCE,
+            {
+                "document_id": document_id,
+                "page": ev.page,
+                "start": ev.start,
+                "extractor": extractor,
+            },
         ).first()
         if prior is not None:  # a repeated save: report what the first one did
             return bool(prior.created_school)
-        match = await self._find_match(conn, rec, item.match_key)
+        match = self._find_match(conn, rec, item.match_key)
         if match is None:
-            school_id = await self._insert_school(conn, rec, item.match_key)
+            school_id = self._insert_school(conn, rec, item.match_key)
         else:
             school_id = match
-            await self._fill_empty(conn, school_id, rec)
-        await conn.execute(
+            self._fill_empty(conn, school_id, rec)
+        conn.execute(
             self._insert_source,
             {
                 "school_id": school_id,
@@ -173,25 +189,15 @@ class SchoolStore:
         )
         return match is None
 
-    async def _find_match(self, conn: AsyncConnection, rec: SchoolRecord, key: str) -> int | None:
+    def _find_match(self, conn: Connection, rec: SchoolRecord, key: str) -> int | None:
         # Blocking: only schools with the same key, postal code or city are compared, each
         # found through its own index (an OR across columns would scan the table).
-        blocks = [schools.c.match_key == key]
-        if rec.postal_code:
-            blocks.append(schools.c.postal_code == rec.postal_code)
-        if rec.city:
-            blocks.append(schools.c.city == rec.city)
+        lookups = [(_BY_KEY, key), (_BY_POSTAL, rec.postal_code), (_BY_CITY, rec.city)]
         rows: dict[int, Any] = {}
-        for block in blocks:
-            query = select(
-                schools.c.id,
-                schools.c.match_key,
-                schools.c.region,
-                schools.c.city,
-                schools.c.postal_code,
-            ).where(block)
-            for row in await conn.execute(query.where(schools.c.status != "merged")):
-                rows[row.id] = row
+        for query, value in lookups:
+            if value:
+                for row in conn.execute(query, {"value": value}):
+                    rows[row.id] = row
         best: tuple[float, int] | None = None
         for row in rows.values():
             if not _same_place(rec, row):
@@ -201,26 +207,25 @@ class SchoolStore:
                 best = (score, row.id)
         return None if best is None else best[1]
 
-    async def _insert_school(self, conn: AsyncConnection, rec: SchoolRecord, key: str) -> int:
+    def _insert_school(self, conn: Connection, rec: SchoolRecord, key: str) -> int:
         now = utcnow()
         values = {k: getattr(rec, k) for k in RECORD_FIELDS}
-        row = await conn.execute(
-            insert(schools)
-            .values(
-                name=rec.name,
-                match_key=key,
-                status="pending",
-                locked_fields=[],
-                created_at=now,
-                updated_at=now,
+        row = conn.execute(
+            _INSERT_SCHOOL,
+            {
+                "name": rec.name,
+                "match_key": key,
+                "status": "pending",
+                "locked_fields": [],
+                "created_at": now,
+                "updated_at": now,
                 **values,
-            )
-            .returning(schools.c.id)
+            },
         )
         return int(row.scalar_one())
 
-    async def _fill_empty(self, conn: AsyncConnection, school_id: int, rec: SchoolRecord) -> None:
-        row = (await conn.execute(select(schools).where(schools.c.id == school_id))).one()
+    def _fill_empty(self, conn: Connection, school_id: int, rec: SchoolRecord) -> None:
+        row = conn.execute(select(schools).where(schools.c.id == school_id)).one()
         locked = set(row.locked_fields or [])
         values = {
             k: getattr(rec, k)
@@ -228,7 +233,7 @@ class SchoolStore:
             if getattr(rec, k) and not getattr(row, k) and k not in locked
         }
         if values:
-            await conn.execute(
+            conn.execute(
                 update(schools)
                 .where(schools.c.id == school_id)
                 .values(updated_at=utcnow(), **values)
