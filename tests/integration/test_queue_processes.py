@@ -15,6 +15,7 @@ import pytest
 from pipeline.app import App, open_app
 from pipeline.store import EventInfo, EventType, TaskStatus
 from tests.conftest import FAST
+from tests.support.procs import stop_all
 
 ROOT = Path(__file__).resolve().parents[2]
 END = {EventType.COMPLETED, EventType.FAILED, EventType.CANCELLED, EventType.RETRYING}
@@ -44,18 +45,6 @@ def start_worker(url: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-
-
-def stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
-    for proc in procs:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    for proc in procs:
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def max_running(events: list[EventInfo]) -> tuple[int, int]:

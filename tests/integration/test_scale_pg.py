@@ -27,6 +27,7 @@ from pipeline.store import Claimed, EventInfo, EventType, Limits, TaskStatus
 from tests.conftest import FAST
 from tests.support.handlers import STAGES
 from tests.support.pg import create_database, drop_database, pg_enabled
+from tests.support.procs import stop_all
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMITS = Limits(7, 5)
@@ -74,18 +75,6 @@ def start_worker(url: str, env: dict[str, str], log_path: Path) -> subprocess.Po
     cmd += ["--plugin", "tests.support.handlers"]
     with open(log_path, "ab") as log:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-
-
-def stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
-    for proc in procs:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    for proc in procs:
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 async def worker_ids(app: App, procs: list[subprocess.Popen[bytes]]) -> dict[int, str]:
