@@ -7,19 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-# Order matters only for readability of the schema and prompt.
-FIELDS = (
-    "address",
-    "city",
-    "region",
-    "postal_code",
-    "country",
-    "phone",
-    "website",
-    "grades",
-    "district",
-    "kind",
-)
+from handlers.records import RECORD_FIELDS
+
+FIELDS = RECORD_FIELDS  # the reply carries every record field besides the name
 
 
 class SchoolItem(BaseModel):
