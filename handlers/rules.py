@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from handlers.records import Chunk, ChunkResult, Evidence, PageText, SchoolRecord
 from handlers.rules_fields import (
     LIST_NUMBER,
+    NAME_LABEL,
     Field,
     Line,
     classify,
@@ -39,9 +40,23 @@ from handlers.rules_table import (
     parse_cells,
     parse_header,
     parse_row,
+    parse_two_line_header,
     parse_vertical_header,
 )
 
+# the closing of a letter: what follows is the signer, not a school
+SIGNOFF = re.compile(
+    r"^(?:sincerely|respectfully|regards|best regards|kind regards|warm regards|cordially|"
+    r"yours truly|very truly yours|yours sincerely|with gratitude|thank you)(?: yours)?[,.!]?$",
+    re.I,
+)
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+# what opens a letter below its letterhead: a date ("September 2, 2025") or a salutation
+LETTER_OPENING = re.compile(
+    rf"^(?:(?:[a-z]+day,\s*)?{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4}}|"
+    r"dear\b.*|to whom it may concern\W*)$",
+    re.I,
+)
 _RECORD_KEYS = ("address", "city", "region", "postal_code", "country", "phone", "website")
 _RECORD_KEYS_ALL = (*_RECORD_KEYS, "grades", "district")
 _MIN_PAGES_FOR_BOILERPLATE = 3
@@ -145,13 +160,14 @@ def extract_text(text: str, boilerplate: frozenset[str] = frozenset()) -> list[_
     i = 0
     while i < len(lines):
         header = parse_header(lines[i].text)
-        columns = _vertical_header(lines, i)
+        vertical = _vertical_header(lines, i)
         if header:
             masked.append((lines[i].start, lines[i].end))
             i = _table(lines, i + 1, header, boilerplate, found, masked)
-        elif columns:
-            masked.append((lines[i].start, lines[i + len(columns) - 1].end))
-            j = i + len(columns)
+        elif vertical:
+            columns, size = vertical
+            masked.append((lines[i].start, lines[i + size - 1].end))
+            j = i + size
             if j < len(lines) and _one_line_row(lines[j].text, columns):
                 i = _table(lines, j, Header(columns, False), boilerplate, found, masked)
             else:
@@ -182,6 +198,8 @@ def _table(
     misses, end = 0, i
     while i < len(lines) and misses < 3 and not parse_header(lines[i].text):
         line = lines[i]
+        if SIGNOFF.match(line.text):
+            return i
         row = None if boilerplate_key(line.text) in boilerplate else parse_row(line.text, header)
         if row:
             name = row.pop("name")
@@ -202,8 +220,12 @@ def _one_line_row(text: str, columns: tuple[str, ...]) -> bool:
     return row is not None and "phone" in row and bool({"postal_code", "address"} & row.keys())
 
 
-def _vertical_header(lines: list[Line], i: int) -> tuple[str, ...] | None:
-    return parse_vertical_header([ln.text for ln in lines[i : i + MAX_COLUMNS]])
+def _vertical_header(lines: list[Line], i: int) -> tuple[tuple[str, ...], int] | None:
+    """Header cells one per line: the columns and how many lines they take."""
+    columns = parse_vertical_header([ln.text for ln in lines[i : i + MAX_COLUMNS]])
+    if columns:
+        return columns, len(columns)
+    return parse_two_line_header([ln.text for ln in lines[i : i + 2 * MAX_COLUMNS]])
 
 
 def _table_start(lines: list[Line], i: int) -> bool:
@@ -223,6 +245,8 @@ def _cell_table(
     cell); other stray lines end the table after a few."""
     k, misses, end = len(columns), 0, i
     while i < len(lines) and misses < 3 and not _table_start(lines, i):
+        if SIGNOFF.match(lines[i].text):
+            return i  # "Sincerely," and the signer's name below it end a letter's table
         window = [ln for ln in lines[i : i + k]]
         if any(boilerplate_key(ln.text) in boilerplate for ln in window[:1]):
             i += 1
@@ -292,6 +316,17 @@ def _blocks(
         i += 1
         if boilerplate_key(line.text) in boilerplate:
             continue
+        label = NAME_LABEL.match(line.text)
+        if label and plausible_name(line.text[label.end() :]):
+            # "School: Lincoln Elementary": the label says this is a name; it opens a block
+            if block is not None:
+                _close(block, found, masked)
+            masked.append((line.start, line.start + label.end()))
+            block, pending = (
+                None,
+                [Line(line.text[label.end() :], line.start + label.end(), line.end)],
+            )
+            continue
         kind = classify(line.text)
         if kind.kind == "address" and block is not None and block.fields and _weak(line):
             kind = Field("text")  # "Niles Cedar Lane" after a full block is the next name
@@ -309,7 +344,7 @@ def _blocks(
                 continue
         if kind.kind == "text":
             if block is not None and block.fields:
-                _close(block, found, masked)
+                _close(block, found, masked, letterhead=bool(LETTER_OPENING.match(line.text)))
                 block = None
             pending = [*pending[-2:], line]
             continue
@@ -380,10 +415,16 @@ def _unmarked_address(texts: list[str]) -> bool:
     return has_type_word(texts[-2]) or not join_wrapped(texts[-2], texts[-1])
 
 
-def _close(block: _Block, found: list[_Found], masked: list[tuple[int, int]]) -> None:
+def _close(
+    block: _Block, found: list[_Found], masked: list[tuple[int, int]], *, letterhead: bool = False
+) -> None:
+    """Record a finished block. A ``letterhead`` block (a date or "Dear ..." follows it) is
+    the sender's own address: a school only when its name ends in a school-type word."""
     if not block.valid:
         return
     name = block.name or strip_list_number(" ".join(ln.text for ln in block.name_lines))
+    if letterhead and not has_type_word(name):
+        return
     start = block.name_lines[0].start
     end = max(ln.end for ln, _ in block.fields)
     found.append(_Found(name, start, end, block.values()))

@@ -53,7 +53,7 @@ _GRADES_BARE = re.compile(
     re.I,
 )
 _PHONE_LABEL = re.compile(
-    r"^(?:(?:main|school|front)\s+)?(?:phone|telephone|tel|ph|p|t|office|main)\b\.?\s*"
+    r"^(?:(?:main|school|front)\s+)?(?:phone|telephone|tel|ph|p|t|office|main|contact)\b\.?\s*"
     rf"(?:no\.?|number|#)?\s*[:.]?\s*(?P<v>(?:{PHONE}){PHONE_EXT}?)(?!\d)",
     re.I,
 )
@@ -214,7 +214,49 @@ def _address_field(text: str) -> Field | None:
     return None
 
 
+# Spanish and French label words, and the English ones they pair with in bilingual
+# directories ("Dirección / Address:", "Téléphone :"): the label read as its English word.
+_FOREIGN_LABELS = {
+    "dirección": "address", "direccion": "address", "domicilio": "address",
+    "adresse": "address", "teléfono": "phone", "telefono": "phone", "téléphone": "phone",
+    "telefone": "phone", "tél": "phone", "télécopieur": "fax",
+    "télécopie": "fax", "grados": "grades", "niveaux": "grades", "niveles": "grades",
+    "classes": "grades", "escuela": "school", "école": "school", "nombre": "name",
+    "nom": "name", "correo": "email", "courriel": "email", "sitio web": "website",
+    "site web": "website", "directora": "principal", "director": "principal",
+    "directeur": "principal", "directrice": "principal",
+}  # fmt: skip
+_ENGLISH_LABELS = {
+    "address", "street", "location", "phone", "telephone", "fax", "grades", "grade",
+    "levels", "school", "name", "email", "e-mail", "website", "web", "principal",
+}  # fmt: skip
+_LABEL_PAIR = re.compile(
+    r"^(?P<a>[^\W\d_]+(?: [^\W\d_]+)?)\.?\s*(?:/\s*(?P<b>[^\W\d_]+(?:[ -][^\W\d_]+)?)\.?\s*)?"
+    r":\s*(?P<v>\S.*)$"
+)
+
+
+def english_label(text: str) -> str:
+    """'Dirección / Address: 12 Main St' -> 'address: 12 Main St'; 'Téléphone : ...' ->
+    'phone: ...'. Only labels with a Spanish or French word change."""
+    m = _LABEL_PAIR.match(text)
+    if not m:
+        return text
+    a, b = m.group("a").casefold(), (m.group("b") or "").casefold()
+    if a not in _FOREIGN_LABELS and b not in _FOREIGN_LABELS:
+        return text
+    if a in _FOREIGN_LABELS and b and b not in _ENGLISH_LABELS and b not in _FOREIGN_LABELS:
+        return text
+    word = b if b in _ENGLISH_LABELS else _FOREIGN_LABELS.get(a) or _FOREIGN_LABELS[b]
+    return f"{word}: {m.group('v')}"
+
+
+# "School: Lincoln Elementary", "School Name: ...", "Name: ..." introduce a school's name
+NAME_LABEL = re.compile(r"^(?:school(?: name)?|name(?: of school)?)\s*:\s*(?=\S)", re.I)
+
+
 def classify(text: str) -> Field:
+    text = english_label(text)
     found = _phone_field(text) or _labelled(text) or _address_field(text)
     if found:
         return found
@@ -271,6 +313,9 @@ def parse_entry(text: str) -> Field | None:
     body = body.strip(_ENTRY_EDGE)
     cut = _ENTRY_ADDRESS.search(body)
     name, rest = (body[: cut.start()], body[cut.end() :]) if cut else (body, "")
+    run_on = None if cut else split_run_on(body)
+    if run_on:
+        name, rest = run_on
     name = name.strip(_ENTRY_EDGE)
     if rest:
         rest = re.sub(r"\s+[–—|•·-]\s+|\s{2,}", ", ", rest.strip(_ENTRY_EDGE))
@@ -285,6 +330,58 @@ def parse_entry(text: str) -> Field | None:
     if any(ch.isdigit() for ch in name) and not re.search(r"[A-Za-z]{3}", name):
         return None
     return Field("entry", {"name": name, **values})
+
+
+_TRAIL_CSZ = re.compile(rf",\s*(?:[A-Z]{{2}}|{US_STATE_NAMES})\.?,?\s+\d{{5}}(?:-\d{{4}})?$")
+_HOUSE = re.compile(r"\d+[A-Za-z]?(?:-\d+)?")
+_STREET_WORD = re.compile(r"[A-Za-z]|\d{1,3}(?:st|nd|rd|th)?$", re.I)
+_UNIT_WORD = re.compile(r"(?:ste|suite|unit|apt|bldg)\.?", re.I)
+
+
+def split_run_on(body: str) -> tuple[str, str] | None:
+    """A listing printed with single spaces: "Farm Academy 9500 Lange Way Dade City, FL
+    33525". The name runs to the first house number that starts a street (a number, words,
+    a street suffix), the street to its suffix (and a direction or unit), the city to the
+    comma. Returns the name and "street, city, ST ZIP"."""
+    m = _TRAIL_CSZ.search(body)
+    if not m:
+        return None
+    tokens = body[: m.start()].split()
+    for i in range(1, len(tokens) - 2):
+        end = _street_end(tokens, i)
+        if end is None or end >= len(tokens):
+            continue
+        name, street, city = tokens[:i], tokens[i:end], tokens[end:]
+        return " ".join(name), f"{' '.join(street)}, {' '.join(city)}{body[m.start() :]}"
+    return None
+
+
+_BOX = re.compile(r"^(?:p\.?\s?o\.?\s+)?box\s+\d+\b", re.I)
+
+
+def _street_end(tokens: list[str], i: int) -> int | None:
+    """Where a street starting at ``tokens[i]`` ends (None: no street starts there)."""
+    box = _BOX.match(" ".join(tokens[i : i + 4]))
+    if box and tokens[i][:1].isalpha():
+        return i + len(box.group(0).split())
+    if not _HOUSE.fullmatch(tokens[i]) or not _STREET_WORD.match(tokens[i + 1]):
+        return None
+    for j in range(i + 1, len(tokens) - 1):
+        if has_school_word(tokens[j]):
+            return None  # "PS 123 Elementary 45 Main St": the number is in the name
+        if _SUFFIX_RE.fullmatch(tokens[j]) and j > i + 1:
+            end = j + 1
+            if end < len(tokens) - 1 and re.fullmatch(r"\d{1,3}", tokens[end]):
+                end += 1  # "State Road 7"
+            while end < len(tokens) - 1:
+                if _UNIT_WORD.fullmatch(tokens[end]) and end + 2 < len(tokens):
+                    end += 2
+                elif re.fullmatch(r"(?:[NSEW]|NE|NW|SE|SW)\.?", tokens[end], re.I):
+                    end += 1  # "Hammond Rd E"; a whole word ("North") may start the city
+                else:
+                    break
+            return end
+    return None
 
 
 # "Lincoln Elementary, Springfield, IL" with an optional note after a dash ("— Accredited

@@ -28,7 +28,7 @@ _COLUMNS: tuple[tuple[str, str], ...] = (
     (r"city|suburb|town|locality", "city"),
     (r"state|st|province|region", "region"),
     (r"zip(?: code)?|postcode|post code|postal code|zip\+4", "postal_code"),
-    (r"phone|telephone|tel|phone number|ph", "phone"),
+    (r"phone|telephone|tel|(?:phone|telephone) (?:number|no\.?)|ph", "phone"),
     (r"grades?(?: levels?| span| served)?|years?(?: levels?)?|levels?", "grades"),
     (r"website|web site|web|url", "website"),
     (r"district|lea|school district", "district"),
@@ -316,6 +316,48 @@ def parse_vertical_header(texts: list[str]) -> tuple[str, ...] | None:
     if columns.count("name") != 1 or len(set(columns) - {"name", *_IGNORED}) < 2 or not typed:
         return None
     return tuple(columns)
+
+
+def _header_valid(columns: list[str]) -> bool:
+    typed = set(columns) & {"phone", "postal_code", "grades", "address"}
+    return (
+        columns.count("name") == 1 and len(set(columns) - {"name", *_IGNORED}) >= 2 and bool(typed)
+    )
+
+
+_HEADER_WORD = re.compile(r"^[A-Za-z][A-Za-z.#]*(?: [A-Za-z][A-Za-z.#]*){0,2}$")
+
+
+def parse_two_line_header(texts: list[str]) -> tuple[tuple[str, ...], int] | None:
+    """A header whose cells are stacked on two lines ("School" over "Name", "ZIP" over
+    "Code"), printed one cell per line: the top words, then the bottom words. Each top word
+    joins the bottom word it makes a known column with, in order; a bottom word may stand
+    alone ("City"). Returns the columns and how many lines the header takes."""
+    words: list[str] = []
+    for text in texts[: 2 * MAX_COLUMNS]:
+        if not _HEADER_WORD.match(text) or len(text) > 25:
+            break
+        words.append(text)
+    for top_size in range(len(words) // 2, 1, -1):  # most pairs first
+        top = words[:top_size]
+        for bottom_size in range(len(words) - top_size, top_size - 1, -1):
+            columns = _pair_columns(top, words[top_size : top_size + bottom_size])
+            if columns and _header_valid(columns):
+                return tuple(columns), top_size + bottom_size
+    return None
+
+
+def _pair_columns(top: list[str], bottom: list[str]) -> list[str] | None:
+    columns: list[str] = []
+    k = 0
+    for word in bottom:
+        both = _column(f"{top[k]} {word}") if k < len(top) else None
+        col = both or _column(word)
+        if col is None:
+            return None
+        k += both is not None
+        columns.append(col)
+    return columns if k == len(top) else None
 
 
 def parse_cells(cells: list[str], columns: tuple[str, ...]) -> dict[str, str] | None:

@@ -474,3 +474,120 @@ async def test_catalogue_name_over_a_paragraph_with_address_and_phone() -> None:
         ),
         ("Venado Middle", "4 Deerfield Ave.", "Irvine", "CA", "949-936-6800", "7-8"),
     ]
+
+
+async def test_single_spaced_line_splits_name_street_city() -> None:
+    recs = await run(
+        "Telephone Directory\n"
+        "Maple Grove Academy 9500 Alder Creek Way Dade City, FL 33525 352-588-9737\n"
+        "Hill Top Charter High School 2830 Winkler Ave Ste 201 Fort Myers, FL 33916 239-561-6611\n"
+        "Lakeview Senior High School P O Box 280 New Buffalo, MI 49117 269-469-6001\n"
+    )
+    got = [(r.name, r.address, r.city, r.region, r.postal_code, r.phone) for r in recs]
+    assert got == [
+        ("Maple Grove Academy", "9500 Alder Creek Way", "Dade City", "FL", "33525", "352-588-9737"),
+        (
+            "Hill Top Charter High School",
+            "2830 Winkler Ave Ste 201",
+            "Fort Myers",
+            "FL",
+            "33916",
+            "239-561-6611",
+        ),
+        (
+            "Lakeview Senior High School",
+            "P O Box 280",
+            "New Buffalo",
+            "MI",
+            "49117",
+            "269-469-6001",
+        ),
+    ]
+
+
+async def test_labelled_name_location_contact_and_principal() -> None:
+    recs = await run(
+        "Directory of Schools\n"
+        "School: NORTH RIDGE MIDDLE SCHOOL\n"
+        "Location: 1840 NW 157TH ST\n"
+        " MIAMI GARDENS, FL 33054\n"
+        "Contact: (305) 624-8415\n"
+        "Principal: Kevin Garcia\n"
+        "Grades: 6-8\n"
+        "School Name: Moran Prairie Elementary\n"
+        "Location: 4224 E 57Th Ave, Spokane, WA 99223\n"
+        "Contact: 509-354-3700  Fax 509-354-3701\n"
+    )
+    got = [(r.name, r.address, r.city, r.postal_code, r.phone, r.grades) for r in recs]
+    assert got == [
+        (
+            "NORTH RIDGE MIDDLE SCHOOL",
+            "1840 NW 157TH ST",
+            "MIAMI GARDENS",
+            "33054",
+            "(305) 624-8415",
+            "6-8",
+        ),
+        ("Moran Prairie Elementary", "4224 E 57Th Ave", "Spokane", "99223", "509-354-3700", None),
+    ]
+
+
+async def test_bilingual_labels() -> None:
+    recs = await run(
+        "Directorio de Escuelas / School Directory\n"
+        "Lakeside Elementary School\n"
+        "Adresse : 840 Orange Ave\n"
+        "Longwood, FL 32750\n"
+        "Téléphone : (407) 746-5250\n"
+        "Niveaux : PK-5\n"
+        "Napa High\n"
+        "Dirección / Address: 2475 Jefferson St., Napa, CA 94558\n"
+        "Teléfono / Phone: (707) 253-3711\n"
+        "Grados / Grades: 9-12\n"
+    )
+    got = [(r.name, r.address, r.city, r.phone, r.grades) for r in recs]
+    assert got == [
+        ("Lakeside Elementary School", "840 Orange Ave", "Longwood", "(407) 746-5250", "PK-5"),
+        ("Napa High", "2475 Jefferson St.", "Napa", "(707) 253-3711", "9-12"),
+    ]
+
+
+async def test_district_letter_letterhead_and_signature() -> None:
+    recs = await run(
+        "Lakeside Unified\n"
+        " Office of the Superintendent\n"
+        "8407 Center St · Silverdale, WA 98383\n"
+        "Phone (360) 662-4985\n"
+        "September 2, 2025\n"
+        "Dear Families and Community Members,\n"
+        "Here is the contact information for our schools, posted on our website as well.\n"
+        "School\nAddress\nPhone\nGrades\n"
+        "Brownsville Elementary\n8795 Illahee Rd NE\n(360) 662-8000\nPK-5\n"
+        "Silverdale Elementary\n9100 Dickey Road\n(360) 662-9400\nPK-5\n"
+        "Sincerely,\n"
+        "Linda Brennan\n"
+        "Superintendent\n"
+    )
+    assert [r.name for r in recs] == ["Brownsville Elementary", "Silverdale Elementary"]
+
+
+async def test_header_stacked_on_two_lines() -> None:
+    recs = await run(
+        "Elementary and Secondary Schools\n"
+        "School\nStreet\nZIP\nTelephone\nGrade\n"
+        "Name\nAddress\nCity\nCode\nNumber\nSpan\n"
+        "Sierra Vista Elementary\n4342 Alpha St.\nLos Angeles\n90032\n(323) 222-2530\nK-6\n"
+        "Central Academy\n2301 Platt Rd\nAnn Arbor\n48104\n(734) 822-1100\nPK-12\n"
+    )
+    got = [(r.name, r.address, r.city, r.postal_code, r.phone, r.grades) for r in recs]
+    assert got == [
+        (
+            "Sierra Vista Elementary",
+            "4342 Alpha St.",
+            "Los Angeles",
+            "90032",
+            "(323) 222-2530",
+            "K-6",
+        ),
+        ("Central Academy", "2301 Platt Rd", "Ann Arbor", "48104", "(734) 822-1100", "PK-12"),
+    ]
