@@ -17,6 +17,10 @@ class QueueSettings:
 
     max_processing: int = 7  # tasks processing at once, across all workers
     max_processing_per_user: int = 5
+    # Tasks one worker process runs at once; 0 means up to max_processing. With several
+    # worker machines, set it so the slots spread (a finishing worker claims the next task
+    # at once, so one worker with room for all 7 would keep them).
+    worker_concurrency: int = 0
     max_active_per_user: int = 5  # pending + processing, checked at enqueue
     max_attempts: int = 3
     lease_s: float = 30.0
@@ -42,7 +46,7 @@ class QueueSettings:
                 raise ConfigError(
                     f"{ENV_PREFIX}{f.name.upper()}={raw!r} is not a valid {kind.__name__}"
                 ) from exc
-            if values[f.name] <= 0:
+            if values[f.name] < 0 or (values[f.name] == 0 and f.name != "worker_concurrency"):
                 raise ConfigError(f"{ENV_PREFIX}{f.name.upper()} must be positive, got {raw}")
         return cls(**values)  # type: ignore[arg-type]
 

@@ -50,6 +50,7 @@ class Worker:
         self._wake = asyncio.Event()
         self._stopping = False
         self.limits = Limits(settings.max_processing, settings.max_processing_per_user)
+        self.capacity = settings.worker_concurrency or settings.max_processing
 
     @property
     def running(self) -> list[int]:
@@ -91,7 +92,7 @@ class Worker:
         while not stop.is_set():
             self._wake.clear()
             busy = len(self._running) - len(self._finishing & self._running.keys())
-            want = self.settings.max_processing - busy
+            want = self.capacity - busy
             if want > 0:
                 claimed = await self.store.claim(self.id, want, self.limits, self.settings.lease_s)
                 for info in claimed.tasks:

@@ -203,7 +203,9 @@ async def test_four_workers_keep_the_limits_at_every_moment(
     n = len(users)  # 400 tasks for 6 users
     counter = tmp_path / "counter.txt"
     ids = await enqueue_many(app, [("sleep", user, {"seconds": 0.1}) for user in users])
-    env = worker_env(counter)
+    # Room for 3 each (12 in all): the global limit of 7 is what binds, and the slots
+    # spread over the processes instead of staying with the first one.
+    env = worker_env(counter, SCHOOLX_WORKER_CONCURRENCY="3")
     procs = [start_worker(pg_db, env, tmp_path / f"worker{i}.log") for i in range(4)]
     done = asyncio.Event()
     sampler = asyncio.create_task(sample_peaks(app, done))
@@ -321,7 +323,13 @@ async def test_sigkill_one_of_three_workers_resumes_its_tasks_elsewhere(
     app: App, pg_db: str, tmp_path: Path
 ) -> None:
     counter = tmp_path / "counter.txt"
-    env = worker_env(counter, SCHOOLX_LEASE_S="2", SCHOOLX_HEARTBEAT_S="0.3", SCHOOLX_SWEEP_S="0.5")
+    env = worker_env(
+        counter,
+        SCHOOLX_LEASE_S="2",
+        SCHOOLX_HEARTBEAT_S="0.3",
+        SCHOOLX_SWEEP_S="0.5",
+        SCHOOLX_WORKER_CONCURRENCY="3",
+    )
     procs = [start_worker(pg_db, env, tmp_path / f"worker{i}.log") for i in range(3)]
     try:
         by_pid = await worker_ids(app, procs)
