@@ -25,7 +25,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen import canvas
@@ -591,12 +591,29 @@ def _show_misses(got: list[SchoolRecord], want: list[dict[str, Any]]) -> None:
                 print(f"    {k:<11} {got[i].name!r}: {shown}")
 
 
-def main(argv: Sequence[str]) -> None:
+L = TypeVar("L", bound="Named")
+
+
+class Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+def run_bench(
+    argv: Sequence[str],
+    *,
+    tag: str,
+    needed: Sequence[str],
+    build: Callable[[Path], list[L]],
+    run: Callable[..., Result],
+    extra: Callable[[Result], None] | None = None,
+) -> None:
+    """The command line shared by the held-out benches: ``[DATA_DIR] [LAYOUT ...] [-v]``."""
     args = [a for a in argv if not a.startswith("-")]
     show = "-v" in argv
     data = Path(args[0]) if args else DEFAULT_DATA
-    if not (data / "us_florida_schools.csv").exists():
-        print(f"heldout: data dir {data} not found (or incomplete); skipping")
+    if not all((data / n).exists() for n in needed):
+        print(f"{tag}: data dir {data} not found (or incomplete); skipping")
         return
     total = Result()
     only = set(args[1:])
@@ -604,11 +621,19 @@ def main(argv: Sequence[str]) -> None:
         for layout in build(data):
             if only and layout.name not in only:
                 continue
-            res = run_layout(layout, Path(tmp), show=show)
+            res = run(layout, Path(tmp), show=show)
             report(layout.name, res)
+            if extra is not None:
+                extra(res)
             total.add(res)
     report("OVERALL", total)
-    print(f"heldout_name_f1={total.name.prf()[2]:.3f}")
+    if extra is not None:
+        extra(total)
+    print(f"{tag}_name_f1={total.name.prf()[2]:.3f}")
+
+
+def main(argv: Sequence[str]) -> None:
+    run_bench(argv, tag="heldout", needed=["us_florida_schools.csv"], build=build, run=run_layout)
 
 
 if __name__ == "__main__":

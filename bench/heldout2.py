@@ -23,7 +23,6 @@ import csv
 import random
 import re
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -32,11 +31,10 @@ from typing import Any
 from reportlab.lib.pagesizes import landscape, letter
 from reportlab.pdfgen import canvas
 
-from bench.eval import Result, report, score
+from bench.eval import Result, score
 from bench.heldout import (
     ALL,
     BOTTOM,
-    DEFAULT_DATA,
     Doc,
     Row,
     School,
@@ -51,6 +49,7 @@ from bench.heldout import (
     read_au,
     read_us,
     render,
+    run_bench,
     text_rows,
     title,
     us_phone,
@@ -521,24 +520,8 @@ def run_layout(layout: Layout2, tmp: Path, *, show: bool = False) -> Result:
 
 
 def main(argv: Sequence[str]) -> None:
-    args = [a for a in argv if not a.startswith("-")]
-    show = "-v" in argv
-    data = Path(args[0]) if args else DEFAULT_DATA
     needed = ["us_florida_schools.csv", "us_california_public_schools.csv"]
-    if not all((data / n).exists() for n in needed):
-        print(f"heldout2: data dir {data} not found (or incomplete); skipping")
-        return
-    total = Result()
-    only = set(args[1:])
-    with tempfile.TemporaryDirectory() as tmp:
-        for layout in build(data):
-            if only and layout.name not in only:
-                continue
-            res = run_layout(layout, Path(tmp), show=show)
-            report(layout.name, res)
-            total.add(res)
-    report("OVERALL", total)
-    print(f"heldout2_name_f1={total.name.prf()[2]:.3f}")
+    run_bench(argv, tag="heldout2", needed=needed, build=build, run=run_layout)
 
 
 if __name__ == "__main__":

@@ -23,14 +23,12 @@ from __future__ import annotations
 import random
 import re
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.eval import FIELDS, Result, report
+from bench.eval import FIELDS, Result
 from bench.heldout import (
     ALL,
-    DEFAULT_DATA,
     Doc,
     Row,
     School,
@@ -40,6 +38,7 @@ from bench.heldout import (
     grade_short,
     person,
     read_us,
+    run_bench,
     text_rows,
     us_phone,
     wrap,
@@ -384,28 +383,10 @@ def report_pr(res: Result) -> None:
 
 
 def main(argv: Sequence[str]) -> None:
-    args = [a for a in argv if not a.startswith("-")]
-    show = "-v" in argv
-    data = Path(args[0]) if args else DEFAULT_DATA
     needed = [
         f"us_{k}_schools.csv" for k in ("washington", "michigan", "florida", "california_public")
     ]
-    if not all((data / n).exists() for n in needed):
-        print(f"heldout3: data dir {data} not found (or incomplete); skipping")
-        return
-    total = Result()
-    only = set(args[1:])
-    with tempfile.TemporaryDirectory() as tmp:
-        for layout in build(data):
-            if only and layout.name not in only:
-                continue
-            res = run_layout(layout, Path(tmp), show=show)
-            report(layout.name, res)
-            report_pr(res)
-            total.add(res)
-    report("OVERALL", total)
-    report_pr(total)
-    print(f"heldout3_name_f1={total.name.prf()[2]:.3f}")
+    run_bench(argv, tag="heldout3", needed=needed, build=build, run=run_layout, extra=report_pr)
 
 
 if __name__ == "__main__":
