@@ -217,7 +217,9 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(tmp_path: Path) -> 
             runner.send_signal(signal.SIGKILL)
             runner.wait()
         final = schoolx(env, "run", "--inbox", str(inbox), "--once")
-        assert final.returncode == 2, final.stdout + final.stderr
+        # 2 when scanned.pdf failed in this run; 0 when a killed run had already moved it.
+        assert final.returncode in (0, 2), final.stdout[-3000:] + final.stderr[-3000:]
+        assert "Traceback" not in final.stderr
         assert remaining(inbox) == []
         assert sorted(p.name for p in (inbox / "failed").rglob("*.pdf")) == ["scanned.pdf"]
         assert school_groups(export(env)) == expected, f"trial {trial}"
