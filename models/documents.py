@@ -86,14 +86,6 @@ class DocumentStore:
         ok: bool = await self._tx(fn)
         return ok
 
-    async def set_task(self, document_id: int, task_id: int) -> None:
-        async def fn(conn: AsyncConnection) -> None:
-            await conn.execute(
-                update(documents).where(documents.c.id == document_id).values(task_id=task_id)
-            )
-
-        await self._tx(fn)
-
     async def get(self, document_id: int) -> DocumentInfo:
         async with self.db.read.connect() as conn:
             row = (await conn.execute(_info_query().where(documents.c.id == document_id))).first()
@@ -104,11 +96,6 @@ class DocumentStore:
     async def by_task(self, task_id: int) -> DocumentInfo | None:
         async with self.db.read.connect() as conn:
             row = (await conn.execute(_info_query().where(documents.c.task_id == task_id))).first()
-        return None if row is None else _info(row)
-
-    async def by_sha256(self, digest: str) -> DocumentInfo | None:
-        async with self.db.read.connect() as conn:
-            row = (await conn.execute(_info_query().where(documents.c.sha256 == digest))).first()
         return None if row is None else _info(row)
 
     async def content(self, document_id: int) -> bytes:

@@ -97,9 +97,6 @@ class SqlQueueStore:
     def _notify(self, conn: Connection, note: str) -> None:
         conn.info[TXN_SCRATCH].setdefault("notify", []).append(note)
 
-    def set_event_sink(self, sink: EventSink | None) -> None:
-        self._on_events = sink
-
     async def create_schema(self) -> None:
         await ensure_schema(self.db)
 

@@ -25,7 +25,6 @@ class TaskContext:
         self._owner = owner
         self._steps = dict(steps)
         self.log = logging.LoggerAdapter(log, {"task_id": task.id})
-        self.messages: list[str] = []  # warnings for the task's log (e.g. from pypdf)
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -34,12 +33,6 @@ class TaskContext:
     @property
     def user_id(self) -> str:
         return self.task.user_id
-
-    def stored(self, name: str) -> Any | None:
-        return self._steps.get(name)
-
-    def has(self, name: str) -> bool:
-        return name in self._steps
 
     def stored_with_prefix(self, prefix: str) -> dict[str, Any]:
         return {k: v for k, v in self._steps.items() if k.startswith(prefix)}
