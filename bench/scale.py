@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from models.tables import Task
+from models.tables import Worker as WorkerRow
 from pipeline.app import App, open_app
 from pipeline.settings import QueueSettings
 from tests.support.pg import create_database, drop_database
@@ -62,17 +63,35 @@ async def sample_peaks(app: App, done: asyncio.Event) -> tuple[int, int]:
     return peak_total, peak_user
 
 
+async def wait_registered(app: App, workers: int) -> None:
+    query = select(func.count()).select_from(WorkerRow)
+    while True:
+        async with app.db.read.connect() as conn:
+            if (await conn.execute(query)).scalar_one() >= workers:
+                return
+        await asyncio.sleep(0.05)
+
+
 async def one_run(workers: int, n: int, task_type: str) -> tuple[float, int, int]:
     url = await create_database()
     settings = QueueSettings(max_active_per_user=100_000)
     app = await open_app(url, settings)
     try:
-        for i in range(n):
-            await app.queue.enqueue(task_type, {"seconds": 0.1}, user_id=f"user{i % USERS}")
+        # Workers are up before the work arrives, as in a running deployment: a Python
+        # process takes a few hundred ms to start on this machine, and counting that
+        # would measure interpreter start-up, not the queue. The tasks then arrive at
+        # once (concurrent enqueues share a few transactions).
         procs = start_workers(url, workers)
         done = asyncio.Event()
         sampler = asyncio.create_task(sample_peaks(app, done))
         try:
+            await wait_registered(app, workers)
+            await asyncio.gather(
+                *(
+                    app.queue.enqueue(task_type, {"seconds": 0.1}, user_id=f"user{i % USERS}")
+                    for i in range(n)
+                )
+            )
             while (await app.store.counts()).get("completed", 0) < n:
                 await asyncio.sleep(0.05)
         finally:

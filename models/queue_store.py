@@ -1,12 +1,15 @@
 """The SQLAlchemy implementation of ``pipeline.store.QueueStore`` for SQLite and PostgreSQL.
 
-Dialect differences are two small hooks: how a claim or an admission is serialized
-(SQLite: ``BEGIN IMMEDIATE`` already holds the single write lock; PostgreSQL: a
-transaction-level advisory lock), and how rows are locked (``FOR UPDATE SKIP LOCKED``).
+Dialect differences: how a claim or an admission is serialized (SQLite: ``BEGIN
+IMMEDIATE`` already holds the single write lock; PostgreSQL: a transaction-level advisory
+lock), and the two hottest steps on PostgreSQL, the claim and writing a transaction's events,
+run as server-side functions (migration 0004) so that each is one round trip, not five and
+three; the claim function locks rows with ``FOR UPDATE SKIP LOCKED``.
 """
 
 from __future__ import annotations
 
+import json
 import zlib
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -71,20 +74,38 @@ class SqlQueueStore:
         self._statements: dict[tuple[str, ...], Any] = {}
 
     def _before_commit(self, conn: Connection) -> None:
-        if self._pg and conn.info[TXN_SCRATCH].get("events"):
-            # Event ids come from a sequence at insert time; without this lock a later id
-            # could commit first and a subscriber reading "id > last seen" would skip the
-            # earlier one for good. Held only from here to the commit.
-            conn.execute(_LOCK_EVENTS)
-        wrote_events = _flush_events(conn)
         if self._pg:
-            # Delivered at commit to every process LISTENing: idle workers wake up to claim,
-            # progress views on other machines see the events, cancels arrive at once.
-            notes = conn.info[TXN_SCRATCH].pop("notify", [])
-            if wrote_events:
-                notes.append("work" if wrote_events & _NEW_WORK else "events")
-            for note in dict.fromkeys(notes):
-                conn.execute(_NOTIFY, {"payload": note})
+            self._emit_pg(conn)
+        else:
+            _flush_events(conn)
+
+    def _emit_pg(self, conn: Connection) -> None:
+        """The transaction's events and notifications in one round trip (``schoolx_emit``).
+
+        Notifications are delivered at commit to every process LISTENing: idle workers wake
+        up to claim, progress views on other machines see the events, cancels arrive at once.
+        """
+        scratch = conn.info[TXN_SCRATCH]
+        buffered: list[dict[str, Any]] = scratch.pop("events", None) or []
+        notes: list[str] = scratch.pop("notify", [])
+        if buffered:
+            types = {e["type"] for e in buffered}
+            notes.append("work" if types & _NEW_WORK else "events")
+        if not notes:
+            return
+        conn.execute(
+            _PG_EMIT,
+            {
+                "lock_key": EVENTS_LOCK_KEY,
+                "channel": NOTIFY_CHANNEL,
+                "task_ids": [e["task_id"] for e in buffered],
+                "user_ids": [e["user_id"] for e in buffered],
+                "types": [e["type"] for e in buffered],
+                "data": [json.dumps(e["data"]) for e in buffered],
+                "created": [e["created_at"] for e in buffered],
+                "notes": list(dict.fromkeys(notes)),
+            },
+        )
 
     def _lease_clock(self, conn: Connection) -> datetime:
         """The time leases are set and judged by. On PostgreSQL it is the database's clock,
@@ -275,7 +296,8 @@ class SqlQueueStore:
     def _claim(
         self, conn: Connection, worker_id: str, want: int, limits: Limits, lease_s: float
     ) -> Result:
-        self._serialize(conn, CLAIM_LOCK_KEY)
+        if self._pg:
+            return self._claim_pg(conn, worker_id, want, limits, lease_s)
         running = _running_per_user(conn)
         free = min(want, limits.max_processing - sum(running.values()))
         if free <= 0:
@@ -283,6 +305,7 @@ class SqlQueueStore:
         now = self._lease_clock(conn)
         candidates = self._candidates(conn, limits.max_processing_per_user, now)
         # Fairness: a user with fewer tasks running goes first, then oldest task first.
+        # The PostgreSQL function schoolx_claim (migration 0004) runs this same policy.
         candidates.sort(key=lambda c: (running.get(c.user_id, 0) + c.rn, c.id))
         chosen: list[int] = []
         gave_up: list[int] = []
@@ -300,9 +323,40 @@ class SqlQueueStore:
             chosen.append(cand.id)
         claimed = self._take(conn, chosen, worker_id, now, lease_s)
         for info in claimed:
-            data = {"attempt": info.attempts, "worker": worker_id}
-            events.append(self._event(conn, info.id, info.user_id, EventType.STARTED, data))
+            events.append(self._started(conn, info, worker_id))
         return Claimed(tuple(claimed), tuple(gave_up)), events
+
+    def _claim_pg(
+        self, conn: Connection, worker_id: str, want: int, limits: Limits, lease_s: float
+    ) -> Result:
+        """One round trip: the policy above, under the claim lock, in ``schoolx_claim``."""
+        rows = conn.execute(
+            _PG_CLAIM,
+            {
+                "lock_key": CLAIM_LOCK_KEY,
+                "worker": worker_id,
+                "want": want,
+                "max": limits.max_processing,
+                "per_user": limits.max_processing_per_user,
+                "lease_s": lease_s,
+            },
+        )
+        claimed: list[TaskInfo] = []
+        gave_up: list[int] = []
+        events: list[EventInfo] = []
+        for info in map(_task_info, rows):
+            if info.status is TaskStatus.PROCESSING:
+                claimed.append(info)
+                events.append(self._started(conn, info, worker_id))
+            else:
+                gave_up.append(info.id)
+                data = {"error": info.error}
+                events.append(self._event(conn, info.id, info.user_id, EventType.FAILED, data))
+        return Claimed(tuple(claimed), tuple(gave_up)), events
+
+    def _started(self, conn: Connection, info: TaskInfo, worker_id: str) -> EventInfo:
+        data = {"attempt": info.attempts, "worker": worker_id}
+        return self._event(conn, info.id, info.user_id, EventType.STARTED, data)
 
     def _candidates(self, conn: Connection, per_user: int, now: datetime) -> list[Any]:
         return list(conn.execute(_CANDIDATES, {"now": now, "per_user": per_user}))
@@ -314,10 +368,7 @@ class SqlQueueStore:
         if not ids:
             return []
         lease = now + timedelta(seconds=lease_s)
-        statement = _TAKE_SKIP_LOCKED if self._pg else _TAKE
-        rows = conn.execute(
-            statement, {"ids": ids, "worker": worker_id, "lease": lease, "now": now}
-        )
+        rows = conn.execute(_TAKE, {"ids": ids, "worker": worker_id, "lease": lease, "now": now})
         taken = {row.id: _task_info(row) for row in rows}
         return [taken[i] for i in ids if i in taken]
 
@@ -619,13 +670,11 @@ def _is_sql(value: Any) -> bool:
     return isinstance(value, ClauseElement)
 
 
-def _flush_events(conn: Connection) -> set[str]:
-    """Write the transaction's buffered events; returns their types."""
+def _flush_events(conn: Connection) -> None:
+    """Write the transaction's buffered events (SQLite) in one multi-row INSERT."""
     buffered = conn.info[TXN_SCRATCH].pop("events", None)
-    if not buffered:
-        return set()
-    conn.execute(insert(events_t), buffered)
-    return {e["type"] for e in buffered}
+    if buffered:
+        conn.execute(insert(events_t), buffered)
 
 
 def _finished(status: TaskStatus) -> dict[str, Any]:
@@ -645,33 +694,24 @@ def _user_key(user_id: str) -> int:
 NOTIFY_CHANNEL = "schoolx"
 EVENTS_LOCK_KEY = 0x5C0014
 _PG_NOW = text("SELECT timezone('utc', now())")
-_LOCK_EVENTS = text(f"SELECT pg_advisory_xact_lock({EVENTS_LOCK_KEY})")
 _NEW_WORK = {EventType.QUEUED.value, EventType.RETRYING.value}
-_NOTIFY = text(f"SELECT pg_notify('{NOTIFY_CHANNEL}', :payload)")
+_PG_EMIT = text(
+    "SELECT schoolx_emit(:lock_key, :channel, CAST(:task_ids AS integer[]),"
+    " CAST(:user_ids AS text[]), CAST(:types AS text[]), CAST(:data AS text[]),"
+    " CAST(:created AS timestamp[]), CAST(:notes AS text[]))"
+)
 _INSERT_TASK = insert(tasks).returning(*tasks.c)
 # Read a task to change it by request (cancel, retry): on PostgreSQL the row stays locked
 # until commit, so a claim cannot take it in between (it skips locked rows).
 _LOCK_TASK = select(tasks).where(tasks.c.id == bindparam("task_id")).with_for_update()
 
 
-def _take_statement(skip_locked: bool) -> Any:
-    """Mark the chosen pending tasks processing. On PostgreSQL the rows are locked with
-    ``FOR UPDATE SKIP LOCKED`` in the same statement: a row another transaction holds is
-    skipped, never waited for."""
-    chosen = tasks.c.id.in_(bindparam("ids", expanding=True))
-    where = and_(chosen, tasks.c.status == PENDING)
-    if skip_locked:
-        locked = tasks.alias("locked")
-        lockable = (
-            select(locked.c.id)
-            .where(locked.c.id.in_(bindparam("ids", expanding=True)))
-            .where(locked.c.status == PENDING)
-            .with_for_update(skip_locked=True)
-        )
-        where = and_(where, tasks.c.id.in_(lockable))
+def _take_statement() -> Any:
+    """Mark the chosen pending tasks processing (SQLite; ``BEGIN IMMEDIATE`` already holds
+    the only write lock, so no row can be taken in between)."""
     return (
         update(tasks)
-        .where(where)
+        .where(tasks.c.id.in_(bindparam("ids", expanding=True)), tasks.c.status == PENDING)
         .values(
             status=PROCESSING,
             owner=bindparam("worker"),
@@ -684,8 +724,10 @@ def _take_statement(skip_locked: bool) -> Any:
     )
 
 
-_TAKE = _take_statement(skip_locked=False)
-_TAKE_SKIP_LOCKED = _take_statement(skip_locked=True)
+_TAKE = _take_statement()
+_PG_CLAIM = text(
+    "SELECT * FROM schoolx_claim(:lock_key, :worker, :want, :max, :per_user, :lease_s)"
+).columns(*tasks.c)
 
 
 def _candidates_query() -> Any:

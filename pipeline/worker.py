@@ -47,6 +47,8 @@ class Worker:
         self._cancel_requested: set[int] = set()
         self._lost: set[int] = set()
         self._finishing: set[int] = set()
+        self._claiming = 0  # slots asked for by claims in flight
+        self._claims: set[asyncio.Task[bool]] = set()
         self._wake = asyncio.Event()
         self._stopping = False
         self.limits = Limits(settings.max_processing, settings.max_processing_per_user)
@@ -91,17 +93,49 @@ class Worker:
     async def _claim_loop(self, stop: asyncio.Event, drain: bool) -> None:
         while not stop.is_set():
             self._wake.clear()
-            busy = len(self._running) - len(self._finishing & self._running.keys())
-            want = self.capacity - busy
-            if want > 0:
-                claimed = await self.store.claim(self.id, want, self.limits, self.settings.lease_s)
-                for info in claimed.tasks:
-                    self._start(info)
-                if claimed.tasks or claimed.gave_up:
-                    continue
+            if await self._claim_free_slots():
+                continue
             if drain and not self._running and await self._queue_empty():
                 return
             await self._wait(stop)
+
+    def _free_slots(self) -> int:
+        busy = len(self._running) - len(self._finishing & self._running.keys())
+        return self.capacity - busy - self._claiming
+
+    async def _claim_free_slots(self) -> bool:
+        """Claim up to the free slots; true when the claim took or gave up on a task."""
+        want = self._free_slots()
+        if want <= 0:
+            return False
+        self._claiming += want
+        try:
+            claimed = await self.store.claim(self.id, want, self.limits, self.settings.lease_s)
+        finally:
+            self._claiming -= want
+        for info in claimed.tasks:
+            self._start(info)
+        return bool(claimed.tasks or claimed.gave_up)
+
+    async def _finish(self, task_id: int, write: Awaitable[bool]) -> bool:
+        """A finished task's terminal write, with the claim of the slot it frees right
+        behind it: both reach the store's write batcher in the same loop turn, so they
+        share one transaction (the write first). Waking the claim loop instead took a few
+        more turns, long enough for the write to commit alone and the claim to wait for
+        the next transaction: ~11 ms between tasks in a slot instead of ~5."""
+        self._finishing.add(task_id)
+        written = asyncio.ensure_future(write)
+        if not self._stopping and self._free_slots() > 0:
+            claim = asyncio.ensure_future(self._claim_free_slots())
+            self._claims.add(claim)
+            claim.add_done_callback(self._claim_done)
+        return await written
+
+    def _claim_done(self, claim: asyncio.Task[bool]) -> None:
+        self._claims.discard(claim)
+        if not claim.cancelled() and claim.exception() is not None:
+            log.warning("claim after a finished task failed: %s", claim.exception())
+        self._wake.set()  # the claim loop looks again
 
     async def _wait(self, stop: asyncio.Event) -> None:
         waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
@@ -159,18 +193,10 @@ class Worker:
             log.warning("task %s: lease lost; another worker owns it now", info.id)
             return
         except Exception as exc:  # every failure ends in a terminal state
-            self._finishing_soon(info.id)
             await self._on_error(info, exc)
             return
-        self._finishing_soon(info.id)
-        if await self.store.complete(info.id, self.id, result):
+        if await self._finish(info.id, self.store.complete(info.id, self.id, result)):
             log.info("task %s (%s, user %s) completed", info.id, info.type, info.user_id)
-
-    def _finishing_soon(self, task_id: int) -> None:
-        # The handler is done; only its terminal write is left. Claiming now lets that
-        # write and the next claim share one transaction (the write runs first in it).
-        self._finishing.add(task_id)
-        self._wake.set()
 
     async def _on_cancelled(self, info: TaskInfo) -> None:
         if info.id in self._lost:
@@ -189,13 +215,13 @@ class Worker:
                 delay = backoff_delay(
                     info.attempts, self.settings.retry_base_s, self.settings.retry_cap_s
                 )
-                await self.store.requeue(info.id, self.id, message, delay)
+                await self._finish(info.id, self.store.requeue(info.id, self.id, message, delay))
                 return
             message = f"gave up after {info.attempts} attempts: {message}"
         elif not isinstance(exc, PermanentError):
             log.exception("task %s: unexpected error", info.id)
             message = f"internal error: {type(exc).__name__}: {message}"
-        if await self.store.fail(info.id, self.id, message):
+        if await self._finish(info.id, self.store.fail(info.id, self.id, message)):
             log.info("task %s failed: %s", info.id, message)
 
     async def _every(self, period_s: float, fn: Callable[[], Awaitable[None]]) -> None:
@@ -228,6 +254,8 @@ class Worker:
             self._wake.set()
 
     async def _shutdown(self) -> None:
+        # A claim in flight may still start tasks; they are waited for like the others.
+        await asyncio.gather(*self._claims, return_exceptions=True)
         if not self._running:
             return
         pending = list(self._running.values())

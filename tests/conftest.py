@@ -42,14 +42,14 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 async def _reset_pg(url: str) -> None:
-    from models.base import Base
     from models.db import open_database
 
     db = open_database(url)
     try:
+        # Everything the migrations made, functions included: an empty database again.
         async with db.write.begin() as conn:
-            await conn.run_sync(Base.metadata.drop_all)
-            await conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
     finally:
         await db.dispose()
 
