@@ -4,9 +4,9 @@ A SQLite commit costs about a millisecond, and every statement sent through aios
 a thread hop; with seven tasks each writing a checkpoint, an event and a progress update per
 stage, one transaction per write caps the queue near 60 tasks/s here. So writes are plain
 synchronous SQLAlchemy Core functions: callers submit one and await its result; the writer
-runs every operation waiting at that moment in one transaction (on SQLite in one dedicated
-thread, a single hop for the whole batch; on PostgreSQL through the async engine) and
-resolves them all after the commit, so each caller still sees its write durable before it
+runs every operation waiting at that moment in one transaction, in one dedicated thread with
+a synchronous driver (pysqlite, psycopg): a single hop for the whole batch. It resolves them
+all after the commit, so each caller still sees its write durable before it
 goes on.
 """
 
@@ -16,10 +16,9 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from models.retrying import retry_locked
 
@@ -33,14 +32,8 @@ Hook = Callable[[Connection], None]
 TXN_SCRATCH = "schoolx_txn"
 
 
-class BatchRunner(Protocol):
-    async def run(self, ops: list[Operation], before_commit: Hook) -> list[Any]: ...
-
-    async def close(self) -> None: ...
-
-
 class ThreadRunner:
-    """SQLite: one writer thread with a synchronous engine; one hop per batch."""
+    """One writer thread with a synchronous engine: one thread hop per batch."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -53,20 +46,6 @@ class ThreadRunner:
     async def close(self) -> None:
         self._pool.shutdown(wait=True)
         self._engine.dispose()
-
-
-class AsyncRunner:
-    """PostgreSQL: the async engine runs the synchronous operations through run_sync."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-
-    async def run(self, ops: list[Operation], before_commit: Hook) -> list[Any]:
-        async with self._engine.begin() as conn:
-            return await conn.run_sync(_run_in, ops, before_commit)
-
-    async def close(self) -> None:
-        return None
 
 
 def _run_all(engine: Engine, ops: list[Operation], before_commit: Hook) -> list[Any]:
@@ -90,7 +69,7 @@ def _nothing(_conn: Connection) -> None:
 
 class WriteBatcher:
     def __init__(
-        self, runner: BatchRunner, *, before_commit: Hook = _nothing, max_batch: int = 256
+        self, runner: ThreadRunner, *, before_commit: Hook = _nothing, max_batch: int = 256
     ) -> None:
         self._runner = runner
         self._before_commit = before_commit

@@ -32,7 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ClauseElement
 
 from models.base import utcnow
-from models.batcher import TXN_SCRATCH, AsyncRunner, BatchRunner, ThreadRunner, WriteBatcher
+from models.batcher import TXN_SCRATCH, ThreadRunner, WriteBatcher
 from models.db import Database
 from models.migrate import ensure_schema
 from models.retrying import retry_locked
@@ -63,9 +63,7 @@ Result = tuple[Any, list[EventInfo]]
 class SqlQueueStore:
     def __init__(self, db: Database, on_events: EventSink | None = None) -> None:
         self.db = db
-        runner: BatchRunner = (
-            ThreadRunner(db.sync_write) if db.sync_write is not None else AsyncRunner(db.write)
-        )
+        runner = ThreadRunner(db.sync_write)
         self._pg = db.dialect == "postgresql"
         self._batcher = WriteBatcher(runner, before_commit=self._before_commit)
         self._on_events = on_events

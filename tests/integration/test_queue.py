@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+import sqlalchemy
+from sqlalchemy import Connection, update
 
 from models.base import utcnow
 from models.tables import Task
@@ -221,6 +223,35 @@ async def test_claim_respects_global_and_per_user_limits_and_is_fair(app: App) -
     assert "light" in users  # not starved by heavy's backlog
     more = await app.store.claim("w2", 7, app.queue_limits(per_user=3), 30)
     assert more.tasks == ()
+
+
+async def test_a_finished_task_and_the_next_claim_share_one_transaction(app: App) -> None:
+    # One slot and no idle polling: every claim after the first follows a finished task.
+    app.settings = replace(
+        app.settings, worker_concurrency=1, poll_s=30.0, heartbeat_s=60.0, sweep_s=60.0
+    )
+    ids = [
+        (await app.queue.enqueue("sleep", {"seconds": 0.01}, user_id=f"u{i % 2}")).id
+        for i in range(10)
+    ]
+    commits = 0
+
+    def counted(_conn: Connection) -> None:
+        nonlocal commits
+        commits += 1
+
+    sqlalchemy.event.listen(app.db.sync_write, "commit", counted)
+    try:
+        async with running(app):
+            for task_id in ids:
+                assert await wait_status(app, task_id) is TaskStatus.COMPLETED
+            seen = commits
+    finally:
+        sqlalchemy.event.remove(app.db.sync_write, "commit", counted)
+    # Registration, the first sweep and the first claim, then one transaction per task
+    # (its completion and the next claim), and a claim or two that find the queue empty.
+    # Written separately it would be at least 2 per task: 23 here.
+    assert seen <= len(ids) + 6, seen
 
 
 async def test_retry_resumes_from_checkpoints(app: App) -> None:
