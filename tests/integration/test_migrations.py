@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
 from models.db import open_database
-from models.migrate import current_revision, ensure_schema, head_revision, upgrade
+from models.migrate import alembic_config, current_revision, ensure_schema, head_revision, upgrade
 from pipeline.app import open_app
 from pipeline.errors import SchemaError
 from tests.conftest import FAST
@@ -25,10 +26,17 @@ async def test_empty_database_upgrades_to_head(db_url: str) -> None:
         await db.dispose()
 
 
-async def test_previous_revision_upgrades_and_keeps_data(db_url: str) -> None:
+def revision_before_head() -> str:
+    down = ScriptDirectory.from_config(alembic_config()).get_revision(head_revision()).down_revision
+    assert isinstance(down, str)
+    return down
+
+
+@pytest.mark.parametrize("start", ["0001", revision_before_head()])
+async def test_previous_revision_upgrades_and_keeps_data(db_url: str, start: str) -> None:
     db = open_database(db_url)
     try:
-        await upgrade(db, "0001")
+        await upgrade(db, start)
         async with db.write.begin() as conn:
             await conn.execute(
                 text(
@@ -40,7 +48,7 @@ async def test_previous_revision_upgrades_and_keeps_data(db_url: str) -> None:
         if db.dialect == "postgresql":
             with pytest.raises(SchemaError, match="run `schoolx db upgrade`"):
                 await ensure_schema(db)
-        assert await upgrade(db) == ("0001", head_revision())
+        assert await upgrade(db) == (start, head_revision())
         async with db.write.connect() as conn:
             columns = await conn.run_sync(
                 lambda c: {col["name"] for col in inspect(c).get_columns("school_sources")}
