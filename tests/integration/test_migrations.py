@@ -61,5 +61,7 @@ async def test_previous_revision_upgrades_and_keeps_data(db_url: str, start: str
     app = await open_app(db_url, FAST)  # opens cleanly on the upgraded schema
     try:
         assert [t.user_id for t in await app.store.list_tasks()] == ["old"]
+        claimed = await app.store.claim("w", 7, app.queue_limits(), 30)
+        assert [t.user_id for t in claimed.tasks] == ["old"]  # the claim path works too
     finally:
         await app.close()
