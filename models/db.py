@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -33,8 +33,32 @@ def normalize_url(url: str) -> str:
     if backend == "sqlite":
         return str(parsed.set(drivername="sqlite+aiosqlite"))
     if backend == "postgresql":
-        return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+        asyncpg_url = _with_ssl_option(parsed, "ssl").set(drivername="postgresql+asyncpg")
+        return asyncpg_url.render_as_string(hide_password=False)
     raise ConfigError(f"unsupported database {backend!r}: use sqlite:///file.db or postgresql://")
+
+
+# Options only asyncpg understands; psycopg (libpq) refuses unknown ones.
+_ASYNCPG_ONLY = ("prepared_statement_cache_size", "prepared_statement_name_func")
+_SSL_BOOL = {"true": "require", "false": "disable"}
+
+
+def _with_ssl_option(url: URL, name: str) -> URL:
+    """TLS mode under the name the driver takes: ``ssl`` for asyncpg, ``sslmode`` for
+    libpq/psycopg. Users write either (libpq's ``sslmode`` is the habit); the values
+    (disable … verify-full) mean the same to both."""
+    query = dict(url.query)
+    mode = query.pop("sslmode", None) or query.pop("ssl", None)
+    if isinstance(mode, str):
+        query[name] = _SSL_BOOL.get(mode.lower(), mode) if name == "sslmode" else mode
+    return url.set(query=query)
+
+
+def psycopg_url(url: str) -> URL:
+    """The same PostgreSQL database for psycopg, from a normalized (asyncpg) URL."""
+    parsed = _with_ssl_option(make_url(url), "sslmode")
+    query = {k: v for k, v in parsed.query.items() if k not in _ASYNCPG_ONLY}
+    return parsed.set(drivername="postgresql+psycopg", query=query)
 
 
 def default_url(home: str | None = None) -> str:
@@ -93,8 +117,10 @@ def open_database(url: str) -> Database:
     engine = create_async_engine(full, pool_size=10, max_overflow=10)
     # The writer thread's engine (see Database): psycopg, a synchronous driver, because
     # statements run through asyncpg from a thread would each hop back to the event loop.
-    sync_url = make_url(full).set(drivername="postgresql+psycopg")
-    sync_write = create_engine(sync_url, pool_size=4, max_overflow=4)
+    # No overflow cap: besides the writer thread, every running task's save holds a
+    # connection here while it waits for the save lock, so a cap below the worker's
+    # capacity could starve the writer (heartbeats, claims) of connections.
+    sync_write = create_engine(psycopg_url(full), pool_size=4, max_overflow=-1)
     return Database(full, engine, engine, sync_write)
 
 

@@ -8,15 +8,16 @@ from collections.abc import Callable
 from typing import Any
 
 import asyncpg
-from sqlalchemy.engine import make_url
 
+from models.db import psycopg_url
 from models.queue_store import NOTIFY_CHANNEL
 
 log = logging.getLogger("schoolx.listen")
 
 
 def asyncpg_dsn(sqlalchemy_url: str) -> str:
-    url = make_url(sqlalchemy_url).set(drivername="postgresql")
+    # A libpq-style DSN: asyncpg.connect reads ``sslmode`` there (not ``ssl``), like psycopg.
+    url = psycopg_url(sqlalchemy_url).set(drivername="postgresql")
     return url.render_as_string(hide_password=False)
 
 

@@ -17,6 +17,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     Connection,
+    Float,
     Row,
     Table,
     and_,
@@ -421,13 +422,15 @@ class SqlQueueStore:
         kind: EventType | None,
         data: dict[str, Any] | None = None,
         before: Callable[[Connection], Any] | None = None,
+        params: dict[str, Any] | None = None,
     ) -> bool:
+        """``params`` binds the parameters of SQL expressions among ``values``."""
         statement = self._owned_statement(values)
-        params = {"_tid": task_id, "_owner": owner}
-        params.update({f"v_{k}": v for k, v in values.items() if not _is_sql(v)})
+        bound = {"_tid": task_id, "_owner": owner, **(params or {})}
+        bound.update({f"v_{k}": v for k, v in values.items() if not _is_sql(v)})
 
         def op(conn: Connection) -> Result:
-            user_id = conn.execute(statement, params).scalar_one_or_none()
+            user_id = conn.execute(statement, bound).scalar_one_or_none()
             if user_id is None:
                 return False, []
             if before is not None:
@@ -509,12 +512,15 @@ class SqlQueueStore:
         return await self._owned_update(task_id, owner, values, EventType.CANCELLED, {})
 
     async def requeue(self, task_id: int, owner: str, error: str, delay_s: float) -> bool:
+        # The backoff is judged by the claim's clock: on PostgreSQL the database's, so a
+        # worker whose clock runs behind cannot make a retry due at once.
+        run_after = _PG_RUN_AFTER if self._pg else utcnow() + timedelta(seconds=delay_s)
         values = {
             "status": PENDING,
             "owner": None,
             "lease_expires_at": None,
             "error": error,
-            "run_after": utcnow() + timedelta(seconds=delay_s),
+            "run_after": run_after,
         }
         return await self._owned_update(
             task_id,
@@ -522,6 +528,7 @@ class SqlQueueStore:
             values,
             EventType.RETRYING,
             {"error": error, "delay_s": round(delay_s, 3)},
+            params={"delay_s": delay_s},
         )
 
     async def release(self, task_id: int, owner: str) -> bool:
@@ -692,6 +699,9 @@ def _user_key(user_id: str) -> int:
 NOTIFY_CHANNEL = "schoolx"
 EVENTS_LOCK_KEY = 0x5C0014
 _PG_NOW = text("SELECT timezone('utc', now())")
+_PG_RUN_AFTER = func.timezone("utc", func.now()) + func.make_interval(
+    0, 0, 0, 0, 0, 0, bindparam("delay_s", type_=Float)
+)
 _NEW_WORK = {EventType.QUEUED.value, EventType.RETRYING.value}
 _PG_EMIT = text(
     "SELECT schoolx_emit(:lock_key, :channel, CAST(:task_ids AS integer[]),"

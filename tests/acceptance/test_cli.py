@@ -151,8 +151,15 @@ def test_slowly_written_file_is_taken_only_when_complete(tmp_path: Path) -> None
 
 def test_cancel_and_retry_from_the_cli(tmp_path: Path) -> None:
     counter = tmp_path / "chunks.txt"
+    # The cancel must land while chunks still run: two at a time take ~9 s (eight at a
+    # time took ~2.5 s, less than starting the `cancel` process and the heartbeat that
+    # carries a cancel from another process on SQLite, so the task sometimes finished).
     env = cli_env(
-        tmp_path / "home", SCHOOLX_TEST_COUNTER=str(counter), SCHOOLX_TEST_CHUNK_DELAY_S="0.3"
+        tmp_path / "home",
+        SCHOOLX_TEST_COUNTER=str(counter),
+        SCHOOLX_TEST_CHUNK_DELAY_S="0.3",
+        SCHOOLX_CHUNK_CONCURRENCY="2",
+        SCHOOLX_HEARTBEAT_S="0.5",
     )
     submitted = as_json(
         schoolx(

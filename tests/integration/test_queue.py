@@ -15,7 +15,8 @@ from sqlalchemy import Connection, update
 from models.base import utcnow
 from models.tables import Task
 from pipeline.app import App
-from pipeline.errors import ConflictError, NotFoundError, TaskLimitError
+from pipeline.context import TaskContext
+from pipeline.errors import ConflictError, NotFoundError, TaskLimitError, TransientError
 from pipeline.store import EventType, TaskStatus
 from pipeline.worker import Worker
 
@@ -252,6 +253,49 @@ async def test_a_finished_task_and_the_next_claim_share_one_transaction(app: App
     # (its completion and the next claim), and a claim or two that find the queue empty.
     # Written separately it would be at least 2 per task: 23 here.
     assert seen <= len(ids) + 6, seen
+
+
+async def test_no_task_is_claimed_once_stop_is_set(app: App) -> None:
+    app.settings = replace(app.settings, worker_concurrency=1)
+    stop = asyncio.Event()
+    ran: list[int] = []
+
+    async def stops_the_worker(ctx: TaskContext) -> None:
+        ran.append(ctx.task.id)
+        stop.set()  # as a signal would, while this handler is returning
+
+    app.handlers.register("stopper", stops_the_worker)
+    first = await app.queue.enqueue("stopper", {}, user_id="u")
+    second = await app.queue.enqueue("stopper", {}, user_id="u")
+    await asyncio.wait_for(app.new_worker().run(stop), 10)
+    assert ran == [first.id]
+    assert (await app.store.get_task(second.id)).status is TaskStatus.PENDING
+
+
+async def test_a_retry_claimed_in_its_own_requeue_transaction_stays_tracked(app: App) -> None:
+    # No backoff: the requeue and the claim right behind it share one transaction, so
+    # the worker takes the same task again while the first attempt is still returning.
+    app.settings = replace(app.settings, retry_base_s=1e-6, retry_cap_s=1e-6)
+    attempts: list[int] = []
+    second_started = asyncio.Event()
+
+    async def fails_once(ctx: TaskContext) -> str:
+        attempts.append(ctx.task.attempts)
+        if ctx.task.attempts == 1:
+            raise TransientError("once")
+        second_started.set()
+        await asyncio.sleep(0.5)
+        return "ok"
+
+    app.handlers.register("fails_once", fails_once)
+    info = await app.queue.enqueue("fails_once", {}, user_id="u")
+    async with running(app) as worker:
+        await asyncio.wait_for(second_started.wait(), 10)
+        await asyncio.sleep(0.1)  # the first attempt has ended by now
+        assert worker.running == [info.id]  # still tracked: heartbeats, shutdown, slots
+        assert await wait_status(app, info.id) is TaskStatus.COMPLETED
+    assert attempts == [1, 2]
+    assert (await app.store.get_task(info.id)).attempts == 2
 
 
 async def test_retry_resumes_from_checkpoints(app: App) -> None:

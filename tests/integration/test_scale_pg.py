@@ -450,3 +450,22 @@ async def test_cancel_reaches_a_worker_process_at_once(
     # The worker has not had a heartbeat yet (its first comes 5 s after it started), so
     # the cancel can only have come through LISTEN/NOTIFY.
     assert heartbeat_at == worker_started
+
+
+@pytest.mark.parametrize("option", ["sslmode=prefer", "ssl=prefer", "ssl=disable"])
+async def test_tls_option_as_users_write_it_reaches_every_connection(
+    app: App, pg_db: str, option: str
+) -> None:
+    # Three drivers read this URL: psycopg (writes), asyncpg (reads) and the LISTEN
+    # connection; each takes the TLS mode under its own name.
+    tls = await open_app(f"{pg_db}?{option}", FAST)
+    try:
+        info = await tls.queue.enqueue("staged", {}, user_id="tls")
+        claimed = await tls.store.claim("w", 1, LIMITS, 30)
+        assert [t.id for t in claimed.tasks] == [info.id]
+        assert (await tls.store.get_task(info.id)).status is TaskStatus.PROCESSING
+        woken = tls.hub.waiter(work_only=True)
+        await app.queue.enqueue("staged", {}, user_id="other")  # another process's pool
+        await asyncio.wait_for(woken.wait(), 5)  # arrived by NOTIFY
+    finally:
+        await tls.close()
