@@ -75,12 +75,20 @@ class WriteBatcher:
         self._before_commit = before_commit
         self._max_batch = max_batch
         self._pending: list[tuple[Operation, asyncio.Future[Any]]] = []
+        self._pending_firsts = 0  # how many of _pending, at its head, are not ``last``
         self._wake: asyncio.Event | None = None
         self._loop_task: asyncio.Task[None] | None = None
 
-    async def submit(self, op: Callable[[Connection], T]) -> T:
+    async def submit(self, op: Callable[[Connection], T], *, last: bool = False) -> T:
+        """Run ``op`` in the next transaction. ``last`` ops run after the others of their
+        transaction: a claim then sees the slots that the terminal writes beside it free,
+        whichever was submitted first."""
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._pending.append((op, future))
+        if last:
+            self._pending.append((op, future))
+        else:
+            self._pending.insert(self._pending_firsts, (op, future))
+            self._pending_firsts += 1
         self._ensure_running().set()
         return await future
 
@@ -93,6 +101,7 @@ class WriteBatcher:
 
     async def close(self) -> None:
         pending, self._pending = self._pending, []
+        self._pending_firsts = 0
         for _op, fut in pending:
             if not fut.done():
                 fut.set_exception(RuntimeError("the store was closed before this write ran"))
@@ -112,6 +121,7 @@ class WriteBatcher:
             while self._pending:
                 batch = self._pending[: self._max_batch]
                 del self._pending[: self._max_batch]
+                self._pending_firsts = max(0, self._pending_firsts - len(batch))
                 await self._run_batch(batch)
 
     async def _gather_stragglers(self) -> None:

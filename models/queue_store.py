@@ -125,8 +125,8 @@ class SqlQueueStore:
 
     # --- plumbing ---------------------------------------------------------------------
 
-    async def _write(self, op: Callable[[Connection], Result]) -> Any:
-        result, events = await self._batcher.submit(op)
+    async def _write(self, op: Callable[[Connection], Result], *, last: bool = False) -> Any:
+        result, events = await self._batcher.submit(op, last=last)
         if events and self._on_events is not None:
             self._on_events(events)
         return result
@@ -289,7 +289,8 @@ class SqlQueueStore:
         def op(conn: Connection) -> Result:
             return self._claim(conn, worker_id, want, limits, lease_s)
 
-        result: Claimed = await self._write(op)
+        # After the other writes of its transaction: the slots they free are free to it.
+        result: Claimed = await self._write(op, last=True)
         return result
 
     def _claim(
