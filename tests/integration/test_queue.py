@@ -130,6 +130,18 @@ async def test_transient_error_is_retried_with_backoff_then_succeeds(app: App) -
     assert len(retrying) == 2 and all(e.data["delay_s"] > 0 for e in retrying)
 
 
+async def test_a_retry_waits_out_its_backoff(app: App) -> None:
+    app.settings = replace(app.settings, retry_base_s=0.3, retry_cap_s=0.3)
+    info = await app.queue.enqueue("flaky", {"fail_times": 1}, user_id="alice")
+    async with running(app):
+        assert await wait_status(app, info.id) is TaskStatus.COMPLETED
+    events = await app.store.events_since(0, task_id=info.id)
+    (retrying,) = [e for e in events if e.type is EventType.RETRYING]
+    restarted = [e for e in events if e.type is EventType.STARTED][1]
+    waited = (restarted.created_at - retrying.created_at).total_seconds()
+    assert waited >= retrying.data["delay_s"] - 0.02, (waited, retrying.data)
+
+
 async def test_transient_error_gives_up_after_max_attempts(app: App) -> None:
     info = await app.queue.enqueue("flaky", {"fail_times": 99}, user_id="alice")
     async with running(app):

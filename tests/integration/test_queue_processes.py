@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 
 from pipeline.app import App, open_app
-from pipeline.store import EventInfo, EventType, TaskStatus
+from pipeline.store import EventType, TaskStatus
 from tests.conftest import FAST
+from tests.support.events import all_events, replay_peaks
 from tests.support.procs import stop_all
 
 ROOT = Path(__file__).resolve().parents[2]
-END = {EventType.COMPLETED, EventType.FAILED, EventType.CANCELLED, EventType.RETRYING}
 
 
 def worker_env(counter: Path, **extra: str) -> dict[str, str]:
@@ -48,33 +48,6 @@ def start_worker(url: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
         )
 
 
-def max_running(events: list[EventInfo]) -> tuple[int, int]:
-    """Replay events in commit order (ids): the most tasks processing at once, overall and
-    for one user."""
-    total, peak_total, peak_user = 0, 0, 0
-    per_user: Counter[str] = Counter()
-    running: set[int] = set()
-    for event in events:
-        if event.type is EventType.STARTED:
-            running.add(event.task_id)
-            total += 1
-            per_user[event.user_id] += 1
-        elif event.type in END and event.task_id in running:
-            running.discard(event.task_id)
-            total -= 1
-            per_user[event.user_id] -= 1
-        peak_total = max(peak_total, total)
-        peak_user = max(peak_user, max(per_user.values(), default=0))
-    return peak_total, peak_user
-
-
-async def all_events(app: App) -> list[EventInfo]:
-    events: list[EventInfo] = []
-    while batch := await app.store.events_since(events[-1].id if events else 0, limit=5000):
-        events += batch
-    return events
-
-
 @pytest.mark.slow
 async def test_three_processes_never_exceed_the_limits(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'limits.db'}"
@@ -97,7 +70,7 @@ async def test_three_processes_never_exceed_the_limits(tmp_path: Path) -> None:
         events = await all_events(app)
     finally:
         await app.close()
-    peak_total, peak_user = max_running(events)
+    peak_total, peak_user = replay_peaks(events)
     assert peak_total <= 7 and peak_user <= 5
     assert peak_total >= 5  # the test did run tasks in parallel
     runs = Counter(line.split()[0] for line in counter.read_text().splitlines())

@@ -23,15 +23,15 @@ from sqlalchemy import text
 
 from models.queue_store import CLAIM_LOCK_KEY
 from pipeline.app import App, open_app
-from pipeline.store import Claimed, EventInfo, EventType, Limits, TaskStatus
+from pipeline.store import Claimed, EventType, Limits, TaskStatus
 from tests.conftest import FAST
+from tests.support.events import all_events, replay_peaks
 from tests.support.handlers import STAGES
 from tests.support.pg import create_database, drop_database, pg_enabled
 from tests.support.procs import stop_all
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMITS = Limits(7, 5)
-END = {EventType.COMPLETED, EventType.FAILED, EventType.CANCELLED, EventType.RETRYING}
 PROCESSING_PER_USER = text(
     "SELECT user_id, count(*) FROM tasks WHERE status = 'processing' GROUP BY user_id"
 )
@@ -115,42 +115,6 @@ async def sample_peaks(app: App, done: asyncio.Event) -> tuple[int, int, int]:
     return peak_total, peak_user, samples
 
 
-def replay_at_claims(events: list[EventInfo]) -> tuple[int, int]:
-    """Replay events in id order; the most tasks running overall and for one user, counted
-    right after each task_started event.
-
-    On PostgreSQL event ids come from a sequence when a transaction writes its events,
-    just before it commits, so id order is not commit order in general, and this replay
-    does not see every moment. What it does prove: claims are serialized by an advisory
-    lock held until commit and write their events while holding it, so a task started
-    with a smaller id was committed before a later claim read the running count; and an
-    end event with a larger id was written (hence committed) after that read. So every
-    task this replay counts as running at a claim was running in the database as that
-    claim saw it: a count above the limit is a claim that admitted past the limit on its
-    own view, or that did not see an earlier claim (broken serialization). It can never
-    report a violation that did not happen; the sampler covers the rest.
-    """
-    peak_total, peak_user = 0, 0
-    running: dict[int, str] = {}
-    for event in events:
-        if event.type is EventType.STARTED:
-            assert event.task_id not in running, f"task {event.task_id} started twice"
-            running[event.task_id] = event.user_id
-            per_user = Counter(running.values())
-            peak_total = max(peak_total, len(running))
-            peak_user = max(peak_user, per_user[event.user_id])
-        elif event.type in END:
-            running.pop(event.task_id, None)
-    return peak_total, peak_user
-
-
-async def all_events(app: App) -> list[EventInfo]:
-    events: list[EventInfo] = []
-    while batch := await app.store.events_since(events[-1].id if events else 0, limit=5000):
-        events += batch
-    return events
-
-
 async def wait_until_completed(app: App, n: int, timeout_s: float) -> None:
     async def poll() -> None:
         while (await app.store.counts()).get("completed", 0) < n:
@@ -222,7 +186,7 @@ async def test_four_workers_keep_the_limits_at_every_moment(
 
     # The limits were reached (so they were tested), never passed.
     assert (peak_total, peak_user) == (7, 5) and samples >= 100, (peak_total, peak_user)
-    assert replay_at_claims(events) == (7, 5)
+    assert replay_peaks(events) == (7, 5)
 
     assert len(tasks) == n and {t.id for t in tasks} == set(ids)
     assert all(t.status is TaskStatus.COMPLETED and t.attempts == 1 for t in tasks)
