@@ -7,7 +7,6 @@ random bits, so a plain (unsalted) hash is enough: there is nothing to guess.
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,11 +21,9 @@ from models.db import Database
 from models.retrying import retry_locked
 from models.tables import User
 from pipeline.errors import ConfigError, NotFoundError
+from pipeline.names import USER_ID_RULE, valid_user_id
 
 users = cast(Table, User.__table__)
-
-# User ids end up in task rows, logs and review history: keep them plain.
-NAME_RE = re.compile(r"[A-Za-z0-9_.@-]{1,128}")
 
 
 @dataclass(frozen=True)
@@ -41,10 +38,8 @@ def hash_token(token: str) -> str:
 
 
 def check_name(name: str) -> str:
-    if not NAME_RE.fullmatch(name):
-        raise ConfigError(
-            f"invalid user name {name!r}: use 1-128 letters, digits, '_', '.', '@' or '-'"
-        )
+    if not valid_user_id(name):
+        raise ConfigError(f"invalid user name {name!r}: use {USER_ID_RULE}")
     return name
 
 

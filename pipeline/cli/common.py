@@ -15,6 +15,7 @@ import typer
 from handlers.settings import PdfSettings
 from pipeline.cli.output import fail
 from pipeline.errors import SchoolxError
+from pipeline.names import printable
 from pipeline.settings import QueueSettings
 
 T = TypeVar("T")
@@ -54,6 +55,16 @@ def command(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]
     return wrapper
 
 
+class PrintableMessages(logging.Filter):
+    """Log messages carry file, folder and school names: show their control characters
+    as escapes instead of letting a terminal obey them (tracebacks are left alone)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = printable(record.getMessage(), keep="\n\t")
+        record.args = None
+        return True
+
+
 def setup_logging(verbose: bool) -> None:
     level = logging.INFO if verbose else logging.WARNING
     if sys.stdout.isatty():
@@ -64,11 +75,12 @@ def setup_logging(verbose: bool) -> None:
         from pipeline.cli.output import console
 
         handler: logging.Handler = RichHandler(console=console, show_path=False, markup=False)
-        logging.basicConfig(level=level, format="%(name)s: %(message)s", handlers=[handler])
-        return
-    logging.basicConfig(
-        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(PrintableMessages())
+    logging.basicConfig(level=level, handlers=[handler])
 
 
 def environment_help() -> str:

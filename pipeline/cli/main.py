@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from handlers.extractors import resolve
+from models.users import check_name
 from pipeline.cli import db_cmds, web_cmds
 from pipeline.cli import schools as school_commands
 from pipeline.cli.common import command, environment_help, setup_logging, state
@@ -76,6 +77,7 @@ async def submit(
     as_json: JsonOpt = False,
 ) -> None:
     """Store PDFs and queue them (same bytes again: reported as a duplicate)."""
+    check_name(user)
     chosen = resolve(extractor)
     async with open_runtime(state.db_url) as rt:
         out = []

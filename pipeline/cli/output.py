@@ -1,7 +1,8 @@
 """Printing: rich tables on a terminal, JSON with ``--json``, one-line errors.
 
-Everything shown may come from a PDF, so it is printed as ``Text``: rich never reads
-markup out of it.
+Everything shown may come from a PDF or a file name, so it is printed as ``Text`` (rich
+never reads markup out of it) with its control characters escaped (a terminal never obeys
+an escape sequence out of it either).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+
+from pipeline.names import printable
 
 console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False)
@@ -35,13 +38,17 @@ def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> 
     for column in columns:
         out.add_column(column)
     for row in rows:
-        out.add_row(*(Text("" if v is None else str(v)) for v in row))
+        out.add_row(*(shown("" if v is None else str(v)) for v in row))
     console.print(out)
 
 
+def shown(text: str) -> Text:
+    return Text(printable(text, keep="\n"))
+
+
 def line(message: str) -> None:
-    console.print(Text(message))
+    console.print(shown(message))
 
 
 def fail(message: str) -> None:
-    errors.print(Text(f"error: {message}"))
+    errors.print(shown(f"error: {message}"))

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,10 @@ def cli_env(home: Path, **extra: str) -> dict[str, str]:
 
 
 def schoolx(
-    env: dict[str, str], *args: str, timeout: float = 120
+    env: dict[str, str],
+    *args: str,
+    timeout: float = 120,
+    preexec_fn: Callable[[], None] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "pipeline.cli", *args],
@@ -43,6 +47,7 @@ def schoolx(
         text=True,
         timeout=timeout,
         check=False,
+        preexec_fn=preexec_fn,
     )
 
 

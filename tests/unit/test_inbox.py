@@ -64,8 +64,9 @@ async def test_failed_file_moves_with_its_reason_and_vanished_files_do_not_crash
     gone.write_bytes(b"%PDF-1.4")
 
     async def submit(data: bytes, name: str, user: str) -> tuple[TaskInfo, bool]:
-        if name == "gone.pdf":
-            raise FileNotFoundError(name)
+        if name == "gone.pdf":  # removed by the user while its task ran
+            gone.unlink()
+            return task(TaskStatus.COMPLETED), False
         return task(TaskStatus.FAILED, "bad.pdf: not a PDF"), False
 
     inbox = Inbox(tmp_path, submit, settle_s=0)
