@@ -72,14 +72,20 @@ class DocumentStore:
         result: tuple[DocumentInfo, bool] = await self._tx(fn)
         return result
 
-    async def attach_task(self, document_id: int, task_id: int) -> bool:
-        """Record the task that processes the document, unless another got there first."""
+    async def attach_task(
+        self, document_id: int, task_id: int, *, user_id: str, filename: str
+    ) -> bool:
+        """Record the task that processes the document, unless another got there first.
+
+        The document then belongs to that task's user, under that task's file name: the
+        one who stored the bytes first may have been refused a task (at their limit).
+        """
 
         async def fn(conn: AsyncConnection) -> bool:
             result = await conn.execute(
                 update(documents)
                 .where(documents.c.id == document_id, documents.c.task_id.is_(None))
-                .values(task_id=task_id)
+                .values(task_id=task_id, user_id=user_id, filename=filename)
             )
             return bool(result.rowcount)
 
