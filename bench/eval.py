@@ -16,11 +16,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from pypdf import PdfReader
 from rapidfuzz import fuzz
 
+from handlers.normalize import match_key
+from handlers.reader.extractor import OfflineReader
 from handlers.records import Evidence, PageText, SchoolRecord
-from handlers.rules import RulesExtractor
+from handlers.text import extract_page_range
+from pipeline.errors import InputError
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 FIELDS = ("address", "city", "region", "postal_code", "phone", "grades", "website")
@@ -40,19 +42,15 @@ def load_normalizer() -> Normalizer | None:
 
 
 def read_pages(path: Path) -> list[PageText]:
-    """Page texts as the pipeline would see them; unreadable files give no pages."""
-    reader = PdfReader(path, strict=False)
-    if reader.is_encrypted and not reader.decrypt(""):
-        return []  # needs a password: the handler fails it, so nothing is expected
-    pages = []
-    for number, page in enumerate(reader.pages, 1):
-        text = page.extract_text() or ""
-        pages.append(PageText(number, text, needs_ocr=not text.strip()))
-    return pages
+    """Page texts as the pipeline's stage 1 produces them; unreadable files give no pages."""
+    try:
+        return list(extract_page_range(path.read_bytes(), path.name, 0, 2**31).pages)
+    except InputError:
+        return []  # e.g. needs a password: the handler fails it, so nothing is expected
 
 
 async def extract(pages: Sequence[PageText]) -> list[SchoolRecord]:
-    extractor = RulesExtractor()
+    extractor = OfflineReader()
     results = await asyncio.gather(*(extractor.extract(c) for c in extractor.chunks(pages)))
     return [r for res in results for r in res.records]
 
@@ -160,8 +158,9 @@ def check_merges(samples: Path, normalize: Normalizer | None) -> None:
     norm = normalize or (lambda r: r)
     ok = 0
     for pair in pairs:
-        a, b = norm(_blank(pair["a"])).name, norm(_blank(pair["b"])).name
-        ok += fuzz.token_sort_ratio(a.casefold(), b.casefold()) >= NAME_MATCH
+        # names are stored as printed; matching compares their keys
+        a, b = match_key(norm(_blank(pair["a"])).name), match_key(norm(_blank(pair["b"])).name)
+        ok += fuzz.token_sort_ratio(a, b) >= NAME_MATCH
     print(f"merges: {ok}/{len(pairs)} same-school pairs match after normalization")
 
 

@@ -32,8 +32,8 @@ from reportlab.pdfgen import canvas
 
 from bench.eval import FIELDS, Result, loose, match, report, score
 from handlers.normalize import merge_duplicates, normalize_record
+from handlers.reader.extractor import OfflineReader
 from handlers.records import Evidence, SchoolRecord
-from handlers.rules import RulesExtractor
 from handlers.text import extract_pages
 
 DEFAULT_DATA = Path("/work/shared/data")
@@ -293,7 +293,7 @@ def expected(s: School, shown: Sequence[str]) -> SchoolRecord:
         "grades": f"{s.low}-{s.high}",
     }
     kept = {k: (v if k in shown else None) for k, v in values.items()}
-    rec = SchoolRecord(name=s.name, evidence=Evidence(1, 0, 0, ""), country=s.country, **kept)
+    rec = SchoolRecord.of(s.name, Evidence(1, 0, 0, ""), {"country": s.country, **kept})
     return normalize_record(rec)
 
 
@@ -551,7 +551,7 @@ def build(data: Path) -> list[Layout]:
 
 async def _extract(pdf: bytes, name: str) -> list[SchoolRecord]:
     pages = extract_pages(pdf, name).pages
-    ex = RulesExtractor()
+    ex = OfflineReader()
     results = await asyncio.gather(*(ex.extract(c) for c in ex.chunks(pages)))
     return [r for res in results for r in res.records]
 

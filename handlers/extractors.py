@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from concurrent.futures import Executor
 
 from handlers.extractor import Extractor
 from handlers.llm.config import llm_configured
 from handlers.llm.extractor import LlmExtractor
-from handlers.rules import RulesExtractor
+from handlers.reader.extractor import OfflineReader
 from models.db import Database
 from pipeline.errors import ConfigError
 
@@ -30,9 +31,12 @@ def resolve(choice: str, env: Mapping[str, str] | None = None) -> str:
 class Extractors:
     """One instance of each extractor per process, created on first use."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(
+        self, db: Database, pool: Executor | None = None, page_timeout_s: float = 20.0
+    ) -> None:
         self._db = db
-        self._rules = RulesExtractor()
+        # the offline reader is pure CPU: in the pypdf pool, off the event loop
+        self._rules = OfflineReader(pool, page_timeout_s)
         self._llm: LlmExtractor | None = None
 
     def get(self, name: str) -> Extractor:

@@ -3,25 +3,21 @@
 Choices, so that every record of every document comes out the same way:
 
 Names
-    Whitespace is collapsed and stray punctuation stripped from the ends. Abbreviations
-    are expanded: ``HS``/``H S``/``H.S.`` -> High School; ``MS``/``M S`` -> Middle School
-    only as the last word (elsewhere it may be "Ms."); ``Elem``/``Elem.`` as the last word
-    -> Elementary School, like HS and MS (directories abbreviate "Elementary School" to
-    "Elem": ``ROOSEVELT ELEM`` becomes ``Roosevelt Elementary School``), elsewhere ->
-    Elementary (``Elem Sch``, ``Curlew Elem & High School``); ``EL`` likewise, but only as
-    the last word or before ``Sch``/``School`` (so the Spanish "El Camino" survives);
-    ``Jr``/``Sr`` -> Junior/Senior only before ``High`` or in ``Jr/Sr``/``Jr Sr`` (both
-    become ``Junior/Senior``), never in "Martin Luther King Jr."; ``Acad`` -> Academy;
-    ``Int``/``Intl`` -> International (``Int`` could also mean Intermediate; International
-    is the more common use in school names, so we pick it); ``Sch`` -> School; ``Ctr`` ->
-    Center; ``Prep`` and ``Co`` stay. ``St``/``St.`` -> Saint only as the first word or
-    before a saint's given name ("St. Mary", "St Joseph's"); "Main St" is a street and
-    stays. (``match_key`` goes further for matching only: see its docstring.)
-    Casing: an all-upper-case name is title-cased; a mixed-case name keeps any all-caps
-    token of at most four letters that is not a normal word (an acronym such as "PS" or
-    "CICS"), and tokens written in mixed case ("McDonald", "DeKalb"). Known acronyms (KIPP,
-    IDEA, YES, STEM, ISD, USD, Roman numerals, ...) are always upper case. "of", "the",
-    "and", "for", "at", "in" are lower case except as the first word.
+    Stored as printed: Unicode compatibility forms folded (NFKC), curly quotes made straight,
+    whitespace collapsed and stray punctuation stripped from the ends. Nothing is expanded
+    and the case is kept: an abbreviation's meaning is not certain out of context ("INT" is
+    Intermediate in one Texas list and International in another; "G H S" is a Government
+    High School in India), and a user reads the name the document printed.
+    ``canonical_name`` is the spelling used for matching only (``match_key``, kind from the
+    name): ``HS``/``H S``/``H.S.`` -> High School; ``MS``/``M S`` -> Middle School only as
+    the last word (elsewhere it may be "Ms."); ``Elem``/``Elem.`` as the last word ->
+    Elementary School, elsewhere -> Elementary; ``EL`` likewise, but only as the last word
+    or before ``Sch``/``School`` (so the Spanish "El Camino" survives); ``Jr``/``Sr`` ->
+    Junior/Senior only before ``High`` or in ``Jr/Sr``/``Jr Sr``, never in "Martin Luther
+    King Jr."; ``Acad`` -> Academy; ``Intl`` -> International (``Int`` stays: it may be
+    either); ``Sch`` -> School; ``Ctr`` -> Center. ``St``/``St.`` -> Saint only as the first
+    word or before a saint's given name. Casing there: an all-upper-case name is
+    title-cased; a mixed-case name keeps short all-caps acronyms.
 Regions
     US state names, postal codes and AP abbreviations ("Wash.") -> two-letter code;
     Australian states and territories likewise. Country "US"/"AU" is inferred from a state
@@ -94,7 +90,6 @@ _SIMPLE_EXPANSIONS = {
     "hs": "High School",
     "elem": "Elementary",
     "acad": "Academy",
-    "int": "International",
     "intl": "International",
     "sch": "School",
     "ctr": "Center",
@@ -212,7 +207,13 @@ def _strip_ends(name: str) -> str:
 
 
 def normalize_name(name: str) -> str:
-    """The canonical spelling of a school name (see the module docstring)."""
+    """The name as printed, tidied (see the module docstring): what is stored and shown."""
+    text = unicodedata.normalize("NFKC", name).replace("’", "'").replace("‘", "'")
+    return _strip_ends(" ".join(text.split()))
+
+
+def canonical_name(name: str) -> str:
+    """The spelling of a school name used for matching (see the module docstring)."""
     text = unicodedata.normalize("NFKC", name).replace("’", "'").replace("‘", "'")
     text = _strip_ends(" ".join(text.split()))
     letters = [c for c in text if c.isalpha()]
@@ -291,7 +292,7 @@ def match_key(name: str) -> str:
     and "Lincoln High School", "ROOSEVELT ELEM" and "Roosevelt Elementary School" share a
     key, while "Lincoln Elementary" and "Lincoln High" do not.
     """
-    words = _join_initials(_key_words(normalize_name(name)))
+    words = _join_initials(_key_words(canonical_name(name)))
     kept = [
         w
         for i, w in enumerate(words)
@@ -504,7 +505,15 @@ _K_WORDS = frozenset({"k", "kg", "kn", "kin", "kindergarten", "kinder"})
 _GRADE_PREFIX = re.compile(r"^\s*(grades?|gr\.?|years?)\s*:?\s*", re.IGNORECASE)
 
 
+_ROMAN_GRADES = {r: n for n, r in enumerate(
+    ["i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii"], 1
+)}  # fmt: skip
+_BRACKETED = re.compile(r"\(([^()]*)\)")
+
+
 def _grade_value(token: str) -> int | None:
+    if token in _ROMAN_GRADES:
+        return _ROMAN_GRADES[token]  # Indian lists: "Primary Only (I-V)"
     if token in _PK_WORDS:
         return -1
     if token in _K_WORDS:
@@ -519,6 +528,10 @@ def parse_grades(grades: str | None) -> tuple[int, int] | None:
     """(low, high) with PK = -1 and K = 0, or None when ``grades`` is not a grade range."""
     if grades is None:
         return None
+    inner = _BRACKETED.search(grades)
+    if inner is not None and inner.group(1) != grades.strip("() "):
+        # a level with its span in brackets: "Middle School (I-VIII)", "Elementary (K-5)"
+        return parse_grades(inner.group(1))
     text = _GRADE_PREFIX.sub("", grades.casefold())
     text = re.sub(r"\bpre[\s-]+(?=k|primary|school)", "pre", text)
     text = re.sub(r"\b(?:year|yr)\s+(?=\d)", "y", text)
@@ -636,7 +649,7 @@ def normalize_record(r: SchoolRecord) -> SchoolRecord:
     return replace(
         r,
         name=name,
-        kind=infer_kind(name, r.kind, grades, country),
+        kind=infer_kind(canonical_name(name), r.kind, grades, country),
         address=_clean(r.address),
         city=_clean_place(r.city),
         region=normalize_region(r.region, country),
@@ -759,6 +772,7 @@ def merge_duplicates(records: Sequence[SchoolRecord]) -> list[SchoolRecord]:
 
 __all__ = [
     "KINDS",
+    "canonical_name",
     "infer_country",
     "infer_kind",
     "match_key",

@@ -70,6 +70,7 @@ class PdfHandler:
             "schools_found": len(normalized["records"]),
             "dropped": found["dropped"],
             "usage": found["usage"],
+            "warnings": found.get("warnings", []),
             "cost_usd": cost(found["usage"]) if cost is not None else None,
             **saved,
         }
@@ -136,6 +137,8 @@ class PdfHandler:
         async def one(chunk_index: int) -> None:
             nonlocal done
             chunk = chunks_by_index[chunk_index]
+            # The gate is held until the chunk's checkpoint is stored, so a crash redoes at
+            # most chunk_concurrency chunks (an LLM call is paid for twice at most that often).
             async with gate:
                 try:
                     result = await extractor.extract(chunk)
@@ -145,12 +148,12 @@ class PdfHandler:
                         {"raw_reply": exc.raw_reply, "error": str(exc)},
                     )
                     raise
-            done += 1
-            await ctx.checkpoint(
-                _chunk_step(chunk.index),
-                result.to_json(),
-                progress=25 + 25 * done / max(len(chunks), 1),
-            )
+                done += 1
+                await ctx.checkpoint(
+                    _chunk_step(chunk.index),
+                    result.to_json(),
+                    progress=25 + 25 * done / max(len(chunks), 1),
+                )
 
         chunks_by_index = {c.index: c for c in chunks}
         await _gather_all([one(c.index) for c in todo])
@@ -163,6 +166,7 @@ class PdfHandler:
             "records": sum(len(r.records) for r in results),
             "dropped": sum(r.dropped for r in results),
             "usage": dict(usage),
+            "warnings": extraction_warnings(pages, results, extractor.name),
         }
 
     # --- stage 3 ----------------------------------------------------------------------
@@ -184,6 +188,38 @@ class PdfHandler:
             items, document_id=doc.id, task_id=ctx.task.id, extractor=extractor
         )
         return result.to_json()
+
+
+_READABLE_CHARS = 200  # a page with this much text is expected to say something
+
+
+def extraction_warnings(
+    pages: Sequence[PageText], results: Sequence[ChunkResult], extractor: str
+) -> list[str]:
+    """What the user should know the extractor did not understand, pages named."""
+    warnings = [w for r in results for w in r.warnings]
+    found_on = {rec.evidence.page for r in results for rec in r.records}
+    wordy = [p.page for p in pages if len("".join(p.text.split())) >= _READABLE_CHARS]
+    hint = " (try --extractor llm)" if extractor == "rules" else ""
+    if wordy and not found_on:
+        warnings.append(
+            f"no schools recognised on any page, though {len(wordy)} pages have text"
+            f" ({_pages(wordy)}){hint}"
+        )
+    return warnings
+
+
+def _pages(numbers: Sequence[int]) -> str:
+    """ "pages 1-3, 7" style, at most ten ranges."""
+    ranges: list[list[int]] = []
+    for n in sorted(numbers):
+        if ranges and n == ranges[-1][1] + 1:
+            ranges[-1][1] = n
+        else:
+            ranges.append([n, n])
+    shown = [f"{a}" if a == b else f"{a}-{b}" for a, b in ranges[:10]]
+    more = ", ..." if len(ranges) > 10 else ""
+    return ("page " if len(numbers) == 1 else "pages ") + ", ".join(shown) + more
 
 
 def _normalize_all(stored: dict[str, Any]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -68,14 +69,29 @@ class SchoolRecord:
     website: str | None = None
     grades: str | None = None
     district: str | None = None
+    # official ids the document prints, by scheme: {"udise": "33300100101", "nces": "..."}
+    identifiers: dict[str, str] = field(default_factory=dict, hash=False)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
+    def of(
+        cls,
+        name: str,
+        evidence: Evidence,
+        values: Mapping[str, str | None],
+        identifiers: Mapping[str, str] | None = None,
+    ) -> SchoolRecord:
+        """A record from field values by name (keys other than RECORD_FIELDS are ignored)."""
+        kept: dict[str, Any] = {k: values.get(k) for k in RECORD_FIELDS}
+        return cls(name=name, evidence=evidence, identifiers=dict(identifiers or {}), **kept)
+
+    @classmethod
     def from_json(cls, data: dict[str, Any]) -> SchoolRecord:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known and k != "evidence"}
+        values["identifiers"] = dict(values.get("identifiers") or {})
         return cls(evidence=Evidence(**data["evidence"]), **values)
 
 
@@ -86,12 +102,14 @@ class ChunkResult:
     records: tuple[SchoolRecord, ...]
     dropped: int = 0  # candidates rejected (e.g. an LLM name not found in the text)
     usage: dict[str, int] = field(default_factory=dict)  # prompt_tokens, completion_tokens, ...
+    warnings: tuple[str, ...] = ()  # what the extractor could not read, for the user
 
     def to_json(self) -> dict[str, Any]:
         return {
             "records": [r.to_json() for r in self.records],
             "dropped": self.dropped,
             "usage": dict(self.usage),
+            "warnings": list(self.warnings),
         }
 
     @classmethod
@@ -100,4 +118,5 @@ class ChunkResult:
             records=tuple(SchoolRecord.from_json(r) for r in data["records"]),
             dropped=int(data.get("dropped", 0)),
             usage={k: int(v) for k, v in data.get("usage", {}).items()},
+            warnings=tuple(str(w) for w in data.get("warnings", ())),
         )

@@ -11,7 +11,6 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from handlers.records import Chunk, ChunkResult, Evidence, PageText, SchoolRecord
 from handlers.rules_fields import (
     LIST_NUMBER,
     NAME_LABEL,
@@ -60,6 +59,10 @@ LETTER_OPENING = re.compile(
 _RECORD_KEYS = ("address", "city", "region", "postal_code", "country", "phone", "website")
 _RECORD_KEYS_ALL = (*_RECORD_KEYS, "grades", "district")
 _MIN_PAGES_FOR_BOILERPLATE = 3
+# A second address line that completes the first: a post box, a suite, a unit
+_ADDRESS_MORE = re.compile(
+    r"^(?:p\.?\s?o\.?\s*box|post\s+office\s+box|box|suite|ste|unit|bldg)\b", re.I
+)
 _EDGE_LINES = 3  # headers/footers sit in the first/last few lines of a page
 
 
@@ -113,10 +116,30 @@ class _Block:
 
     def values(self) -> dict[str, str]:
         out: dict[str, str] = {}
+        previous: str | None = None
         for _, found in self.fields:
             for key, value in found.values.items():
-                out.setdefault(key, value)  # the first phone is the main one; later = fax
+                if key == "address" and previous == "address" and _ADDRESS_MORE.match(value):
+                    out["address"] = f"{out['address']}, {value}"  # "Post Office Box 547"
+                else:
+                    out.setdefault(key, value)  # the first phone is the main one; later = fax
+            previous = found.kind if found.kind != "address_csz" else None
         return out
+
+    def continue_website(self, line: Line) -> bool:
+        """A web address too long for its column goes on on the next line: join it."""
+        if not self.fields or self.fields[-1][1].kind != "website":
+            return False
+        text = line.text
+        if " " in text or "@" in text or not re.fullmatch(r"[\w\-./?=&%+~#:]+", text):
+            return False
+        last_line, last = self.fields[-1]
+        url = last.values["website"] + text
+        self.fields[-1] = (
+            Line(f"{last_line.text}{text}", last_line.start, line.end),
+            Field("website", {"website": url}),
+        )
+        return True
 
 
 @dataclass(frozen=True)
@@ -125,31 +148,6 @@ class _Found:
     start: int  # chunk-text offsets
     end: int
     values: dict[str, str]
-
-
-class RulesExtractor:
-    """Extractor protocol implementation that needs no network and no model."""
-
-    name = "rules"
-
-    def chunks(self, pages: Sequence[PageText]) -> list[Chunk]:
-        usable = [p for p in pages if not p.needs_ocr and not p.skipped and p.text.strip()]
-        boiler = find_boilerplate([p.text for p in usable])
-        return [
-            Chunk(index=i, page=p.page, text=p.text, offset=0, boilerplate=boiler)
-            for i, p in enumerate(usable)
-        ]
-
-    async def extract(self, chunk: Chunk) -> ChunkResult:
-        found = extract_text(chunk.text, chunk.boilerplate)
-        return ChunkResult(records=tuple(_record(chunk, f) for f in found))
-
-
-def _record(chunk: Chunk, found: _Found) -> SchoolRecord:
-    snippet = chunk.text[found.start : found.end]
-    evidence = Evidence(chunk.page, chunk.offset + found.start, chunk.offset + found.end, snippet)
-    values = {k: found.values.get(k) for k in _RECORD_KEYS_ALL}
-    return SchoolRecord(name=found.name, evidence=evidence, **values)
 
 
 def extract_text(text: str, boilerplate: frozenset[str] = frozenset()) -> list[_Found]:
@@ -342,11 +340,14 @@ def _blocks(
                 block.add(line, entry)
                 pending = []
                 continue
+        if kind.kind == "text" and block is not None and block.continue_website(line):
+            continue
         if kind.kind == "text":
             if block is not None and block.fields:
                 _close(block, found, masked, letterhead=bool(LETTER_OPENING.match(line.text)))
                 block = None
-            pending = [*pending[-2:], line]
+            # name lines above a block are contiguous: a blank line ends a title above
+            pending = [line] if line.after_gap else [*pending[-2:], line]
             continue
         if block is None:
             block = _open(pending, line, kind)

@@ -77,14 +77,19 @@ URL = r"(?:https?://|www\.)[^\s,;]+|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:org|edu|com|
 _WEB_LABEL = re.compile(
     rf"^(?:website|web site|web|url|homepage|site)\s*[:.]?\s*(?P<v>{URL})$", re.I
 )
-_WEB_BARE = re.compile(r"^(?P<v>(?:https?://|www\.)\S+)$", re.I)
+_WEB_BARE = re.compile(
+    r"^(?P<v>(?:https?://|www\.)\S+|"
+    r"[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.(?:org|edu|com|net|us|gov|info|school|k12\.[a-z]{2}\.us)"
+    r"(?:/\S*)?)$",
+    re.I,
+)
 _DISTRICT = re.compile(r"^(?:school )?district\s*:\s*(?P<v>.+)$", re.I)
 _ADDRESS_LABEL = re.compile(r"^(?:address|street|location|physical address)\s*:\s*(?P<v>.+)$", re.I)
 _ANY_LABEL = re.compile(r"^[A-Z][A-Za-z/ ]{1,24}:\s*\S")
 
 _CITY = r"[A-Za-z][A-Za-z .'’\-]*?"
 _CSZ_US = re.compile(
-    rf"^(?P<city>{_CITY}),?\s+(?P<region>[A-Z]{{2}}|{US_STATE_NAMES})\.?,?\s+"
+    rf"^(?P<city>{_CITY}),?\s+(?P<region>[A-Z]{{2}}|(?i:{US_STATE_NAMES}))\.?,?\s+"
     r"(?P<zip>\d{5}(?:-\d{4})?)$"
 )
 _CSZ_AU = re.compile(
@@ -100,6 +105,7 @@ _SUFFIX_RE = re.compile(rf"\b(?:{STREET_SUFFIXES})\b\.?", re.I)
 _DIRECTION = re.compile(r"(?:north|south|east|west|[NSEW]|NE|NW|SE|SW)\.?", re.I)
 _ADDRESS_START = re.compile(
     r"^(?:\d+[A-Za-z]?(?:[-/]\d+[A-Za-z]?)?\s+\S|[NSEW]\d+\s|p\.?\s?o\.?\s*box\b|box\s+\d|"
+    r"post\s+office\s+box\b|"
     r"(?:unit|suite|ste|lot|rr|rural route)\b\.?\s*\d)",
     re.I,
 )
@@ -112,6 +118,7 @@ class Line:
     text: str
     start: int
     end: int
+    after_gap: bool = False  # a blank line above it: a name does not continue across it
 
 
 @dataclass(frozen=True)
@@ -132,12 +139,14 @@ class Field:
 def split_lines(text: str) -> list[Line]:
     lines: list[Line] = []
     pos = 0
+    gap = False
     for raw in text.splitlines(keepends=True):
         body = raw.rstrip("\r\n")
         stripped = body.strip()
         if stripped:
             lead = len(body) - len(body.lstrip())
-            lines.append(Line(stripped, pos + lead, pos + lead + len(stripped)))
+            lines.append(Line(stripped, pos + lead, pos + lead + len(stripped), gap))
+        gap = not stripped and bool(lines)
         pos += len(raw)
     return lines
 

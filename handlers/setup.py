@@ -47,7 +47,7 @@ class LazyPool(Executor):
 def install_pdf_handler(app: App, settings: PdfSettings | None = None) -> PdfHandler:
     settings = settings or PdfSettings.from_env()
     pool = LazyPool(settings.text_workers)
-    extractors = Extractors(app.db)
+    extractors = Extractors(app.db, pool, settings.page_timeout_s)
     handler = PdfHandler(DocumentStore(app.db), SchoolStore(app.db), extractors, pool, settings)
     app.handlers.register(TASK_TYPE, handler)
 

@@ -44,6 +44,7 @@ from pypdf import PageObject, PasswordType, PdfReader
 from pypdf.filters import ASCII85Decode, ASCIIHexDecode
 from pypdf.generic import ArrayObject, NameObject, StreamObject
 
+from handlers.geometry import layout_text
 from handlers.records import PageText
 from handlers.textfix import repair_text
 from pipeline.errors import InputError
@@ -188,6 +189,14 @@ def _run_with_deadline(fn: Callable[[], _T], seconds: float) -> _T:
         signal.signal(signal.SIGALRM, previous)
 
 
+def run_with_deadline(fn: Callable[[], _T], seconds: float) -> _T:
+    """``fn()``, or TimeoutError after ``seconds`` (enforced in a process's main thread)."""
+    try:
+        return _run_with_deadline(fn, seconds)
+    except _PageTimeout as exc:
+        raise TimeoutError(f"took longer than {seconds:g}s") from exc
+
+
 def _content_streams(page: PageObject) -> list[StreamObject]:
     contents = page.get(NameObject("/Contents"))
     if contents is None:
@@ -266,14 +275,14 @@ def _extract_one(
         reason = _oversize_reason(page, max_content_bytes)
         if reason is not None:
             return PageText(page=number, text="", skipped=reason)
-        raw = _run_with_deadline(page.extract_text, page_timeout_s)
+        raw = _run_with_deadline(functools.partial(layout_text, page), page_timeout_s)
     except _PageTimeout:
         reason = f"text extraction timed out after {page_timeout_s:g}s"
         return PageText(page=number, text="", skipped=reason)
     except Exception as exc:  # one malformed page must not fail the document
         reason = f"text extraction failed: {type(exc).__name__}: {_short(exc)}"
         return PageText(page=number, text="", skipped=reason)
-    text = repair_text(raw)
+    text = repair_text(raw, keep_spacing=True)
     return PageText(page=number, text=text, needs_ocr=not text.strip())
 
 

@@ -11,8 +11,9 @@ What ``repair_text`` does, in order:
   ``(773) 582-1100Charter`` -> ``(773) 582-1100 Charter``, ``60614Phone`` -> ``60614 Phone``,
   ``SchoolPhone:`` -> ``School Phone:``. Ordinals (``4th``, ``3RD``) and codes (``K12``,
   ``B2B``) are not split;
-* runs of two or more spaces become exactly two spaces, because two spaces is what marks a
-  table column boundary for the later stages, and trailing spaces are stripped.
+* runs of two or more spaces become exactly two spaces (unless ``keep_spacing``), because
+  two spaces is what marks a table column boundary for the later stages, and trailing
+  spaces are stripped.
 """
 
 from __future__ import annotations
@@ -57,16 +58,22 @@ def _expand_ligature(match: re.Match[str]) -> str:
     return unicodedata.normalize("NFKC", match.group())
 
 
-def _repair_line(line: str) -> str:
+def _repair_line(line: str, keep_spacing: bool) -> str:
     line = _LABEL_GLUE.sub(" ", line)
     line = _DIGIT_GLUE.sub(" ", line)
-    return _SPACE_RUN.sub("  ", line).rstrip(" ")
+    if not keep_spacing:
+        line = _SPACE_RUN.sub("  ", line)
+    return line.rstrip(" ")
 
 
-def repair_text(text: str) -> str:
-    """Return ``text`` with the extraction artefacts listed in the module docstring fixed."""
+def repair_text(text: str, *, keep_spacing: bool = False) -> str:
+    """Return ``text`` with the extraction artefacts listed in the module docstring fixed.
+
+    ``keep_spacing`` leaves runs of spaces as they are: in fixed-width layout text their
+    length is the column position the reader aligns cells by.
+    """
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", "  ")
     text = _ZERO_WIDTH.sub("", text)
     text = _UNICODE_SPACES.sub(" ", text)
     text = _LIGATURES.sub(_expand_ligature, text)
-    return "\n".join(_repair_line(line) for line in text.split("\n"))
+    return "\n".join(_repair_line(line, keep_spacing) for line in text.split("\n"))

@@ -79,6 +79,7 @@ class SchoolInfo:
     locked_fields: tuple[str, ...]
     reviewed_by: str | None
     sources: tuple[SourceInfo, ...] = field(default=())
+    identifiers: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The export shape other tools rely on (see the README)."""
@@ -86,6 +87,7 @@ class SchoolInfo:
             "id": self.id,
             "name": self.name,
             **{k: self.fields.get(k) for k in RECORD_FIELDS},
+            "identifiers": dict(self.identifiers),
             "status": self.status,
             "sources": [
                 {"document": s.document, "sha256": s.sha256, "page": s.page, "snippet": s.snippet}
@@ -215,6 +217,7 @@ class SchoolStore:
             {
                 "name": rec.name,
                 "match_key": key,
+                "identifiers": dict(rec.identifiers),
                 "status": "pending",
                 "locked_fields": [],
                 "created_at": now,
@@ -227,11 +230,14 @@ class SchoolStore:
     def _fill_empty(self, conn: Connection, school_id: int, rec: SchoolRecord) -> None:
         row = conn.execute(select(schools).where(schools.c.id == school_id)).one()
         locked = set(row.locked_fields or [])
-        values = {
+        values: dict[str, Any] = {
             k: getattr(rec, k)
             for k in RECORD_FIELDS
             if getattr(rec, k) and not getattr(row, k) and k not in locked
         }
+        known = dict(row.identifiers or {})
+        if set(rec.identifiers) - set(known):  # a scheme this school has no id for yet
+            values["identifiers"] = {**rec.identifiers, **known}
         if values:
             conn.execute(
                 update(schools)
@@ -474,6 +480,7 @@ def _school(row: Any, found: Sequence[SourceInfo] = ()) -> SchoolInfo:
         locked_fields=tuple(row.locked_fields or ()),
         reviewed_by=row.reviewed_by,
         sources=tuple(found),
+        identifiers=dict(row.identifiers or {}),
     )
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -138,8 +139,10 @@ class School(Base):
     country: Mapped[str | None] = mapped_column(String(2), nullable=True)
     phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
     website: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    grades: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    grades: Mapped[str | None] = mapped_column(String(64), nullable=True)
     district: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # official ids by scheme, as printed: {"udise": "33300100101", "nces": "..."}
+    identifiers: Mapped[Any] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     merged_into: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # Fields a reviewer approved or edited; automatic saves never overwrite them.

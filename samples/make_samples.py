@@ -454,7 +454,11 @@ def same_schools(us: list[School], rng: random.Random) -> tuple[Sample, Sample, 
     c = new_canvas(buf)
     draw_blocks(c, paginate(blocks, 8), "Member Schools (list A)")
     c.save()
-    exp_a = [_expected(s, grades=None, website=None) for s in picked]
+    # names are stored as printed: the "a" list expects its abbreviations
+    exp_a = [
+        _expected(s, name=a, grades=None, website=None)
+        for a, s in zip(a_names, picked, strict=True)
+    ]
     sample_a = Sample("same_schools_a", buf.getvalue(), exp_a)
 
     order = list(range(len(picked)))

@@ -121,7 +121,7 @@ def _record(chunk: Chunk, norm: NormalizedText, item: SchoolItem, name: Match) -
     end = min(end, max(name.end, name.start + MAX_SPAN))
     page_start, page_end = chunk.offset + name.start, chunk.offset + end
     evidence = Evidence(chunk.page, page_start, page_end, chunk.text[name.start : end])
-    return SchoolRecord(name=name.value, evidence=evidence, **values)
+    return SchoolRecord.of(name.value, evidence, values)
 
 
 def _locate_field(text: str, norm: NormalizedText, raw: str | None, near: int) -> Match | None:

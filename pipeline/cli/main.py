@@ -64,8 +64,13 @@ def task_row(t: TaskInfo) -> list[object]:
         f"{t.progress}%",
         t.stage or "",
         t.attempts,
-        (t.error or "")[:80],
+        (t.error or _first_warning(t))[:80],
     ]
+
+
+def _first_warning(t: TaskInfo) -> str:
+    warnings = t.result.get("warnings") if isinstance(t.result, dict) else None
+    return f"warning: {warnings[0]}" if warnings else ""
 
 
 @app.command()
@@ -117,7 +122,7 @@ async def tasks(
         return
     table(
         "tasks",
-        ["id", "user", "type", "status", "progress", "stage", "attempts", "error"],
+        ["id", "user", "type", "status", "progress", "stage", "attempts", "error / warning"],
         [task_row(t) for t in found],
     )
 
@@ -158,6 +163,8 @@ async def task(task_id: int, as_json: JsonOpt = False) -> None:
                 f"{usage.get('completion_tokens', 0)} out, "
                 f"{usage.get('requests', 0)} requests ({usage.get('cached', 0)} cached)"
             )
+        for warning in info.result.get("warnings") or []:
+            line(f"{'warning':>12}: {warning}")
         line(f"{'result':>12}: {info.result}")
     table(
         "recent events",

@@ -19,7 +19,7 @@ from pipeline.cli.output import emit_json, line, table
 from pipeline.cli.runtime import open_runtime
 from pipeline.errors import ConfigError
 
-CSV_COLUMNS = ["id", "name", *RECORD_FIELDS, "status", "sources"]
+CSV_COLUMNS = ["id", "name", *RECORD_FIELDS, "identifiers", "status", "sources"]
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 ReviewerOpt = Annotated[str, typer.Option("--user", help="Who is reviewing.")]
@@ -91,6 +91,8 @@ async def school(school_id: int, as_json: JsonOpt = False) -> None:
     line(f"{'name':>12}: {info.name}")
     for key, value in info.fields.items():
         line(f"{key:>12}: {value if value is not None else '-'}")
+    for scheme, value in info.identifiers.items():
+        line(f"{scheme:>12}: {value} (identifier)")
     line(
         f"{'status':>12}: {info.status}"
         + (f" (into {info.merged_into})" if info.merged_into else "")
@@ -196,5 +198,6 @@ def to_csv(found: list[SchoolInfo]) -> str:
     for s in found:
         data = s.to_json()
         data["sources"] = "; ".join(f"{x['document']} p{x['page']}" for x in data["sources"])
+        data["identifiers"] = "; ".join(f"{k}={v}" for k, v in data["identifiers"].items())
         writer.writerow([data.get(c) for c in CSV_COLUMNS])
     return buffer.getvalue()

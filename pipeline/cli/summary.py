@@ -37,6 +37,10 @@ async def print_summary(rt: Runtime, report: InboxReport) -> int:
             f"{tokens['prompt_tokens']} prompt + {tokens['completion_tokens']} completion tokens"
             + (f", about ${cost:.4f}" if cost is not None else "")
         )
+    for outcome in report.completed:
+        result = outcome.task.result if isinstance(outcome.task.result, dict) else {}
+        for warning in result.get("warnings") or []:
+            line(f"warning: {outcome.user_id}/{outcome.path.name}: {warning}")
     for outcome in report.failed:
         line(f"failed: {outcome.user_id}/{outcome.path.name}: {outcome.task.error}")
     return len(report.failed)

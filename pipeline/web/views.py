@@ -37,6 +37,7 @@ def school_json(s: SchoolInfo) -> dict[str, Any]:
         "id": s.id,
         "name": s.name,
         **s.fields,
+        "identifiers": dict(s.identifiers),
         "status": s.status,
         "merged_into": s.merged_into,
         "locked_fields": list(s.locked_fields),

@@ -95,6 +95,7 @@ def test_review_edit_merge_export_and_errors(tmp_path: Path) -> None:
         "website",
         "grades",
         "district",
+        "identifiers",
         "status",
         "sources",
     }
@@ -242,3 +243,38 @@ def wait_for(check: object, timeout: float = 30) -> None:
             return
         time.sleep(0.2)
     pytest.fail("condition not met in time")
+
+
+def _prose_pdf(path: Path) -> None:
+    from reportlab.lib.pagesizes import letter
+    from reportlab.pdfgen import canvas
+
+    c = canvas.Canvas(str(path), pagesize=letter)
+    for page in range(2):
+        y = 700
+        for n in range(12):
+            c.drawString(
+                72, y, f"Minutes of the meeting, item {page * 12 + n}: the board discussed"
+            )
+            y -= 14
+        c.showPage()
+    c.save()
+
+
+def test_a_document_with_text_but_no_schools_completes_with_a_warning(tmp_path: Path) -> None:
+    env = cli_env(tmp_path / "home")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _prose_pdf(inbox / "minutes.pdf")
+    result = schoolx(env, "run", "--inbox", str(inbox), "--once")
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = " ".join(result.stdout.split())
+    assert "warning: default/minutes.pdf: no schools recognised on any page" in out
+    assert "pages 1-2" in out and "--extractor llm" in out
+    [task] = as_json(schoolx(env, "tasks", "--json"))
+    assert task["status"] == "completed"
+    assert task["result"]["warnings"][0].startswith("no schools recognised")
+    shown = schoolx(env, "task", str(task["id"]))
+    assert "warning: no schools recognised" in " ".join(shown.stdout.split())
+    listed = schoolx(env, "tasks")
+    assert "warning: no schools" in " ".join(listed.stdout.split())

@@ -14,6 +14,8 @@ from pypdf import PageObject, PdfReader, PdfWriter
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen import canvas
 
+import handlers.text as text_module
+from handlers.geometry import layout_text
 from handlers.text import (
     count_pages,
     extract_page_range,
@@ -131,14 +133,14 @@ def test_huge_content_stream_is_skipped(compress: bool) -> None:
 
 
 def test_slow_page_times_out_and_alarm_is_disarmed(monkeypatch: pytest.MonkeyPatch) -> None:
-    original = PageObject.extract_text
+    original = layout_text
 
-    def slow(self: PageObject) -> str:
-        if "P2 " in original(self):
+    def slow(page: PageObject) -> str:
+        if "P2 " in original(page):
             time.sleep(5)
-        return original(self)
+        return original(page)
 
-    monkeypatch.setattr(PageObject, "extract_text", slow)
+    monkeypatch.setattr(text_module, "layout_text", slow)
     before = signal.getsignal(signal.SIGALRM)
     started = time.monotonic()
     result = extract_pages(make_pdf([1, 1, 1]), NAME, page_timeout_s=0.2)
@@ -150,14 +152,14 @@ def test_slow_page_times_out_and_alarm_is_disarmed(monkeypatch: pytest.MonkeyPat
 
 
 def test_page_exception_is_recorded(monkeypatch: pytest.MonkeyPatch) -> None:
-    original = PageObject.extract_text
+    original = layout_text
 
-    def broken(self: PageObject) -> str:
-        if "P1 " in original(self):
+    def broken(page: PageObject) -> str:
+        if "P1 " in original(page):
             raise KeyError("/Font")
-        return original(self)
+        return original(page)
 
-    monkeypatch.setattr(PageObject, "extract_text", broken)
+    monkeypatch.setattr(text_module, "layout_text", broken)
     result = extract_pages(make_pdf([1, 1]), NAME)
     assert result.pages[0].skipped is not None
     assert "KeyError" in result.pages[0].skipped

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from handlers.normalize import (
+    canonical_name,
     infer_kind,
     match_key,
     merge_duplicates,
@@ -19,7 +20,7 @@ EV = Evidence(page=1, start=0, end=5, snippet="x")
 
 
 def rec(name: str, **values: str | None) -> SchoolRecord:
-    return SchoolRecord(name=name, evidence=EV, **values)
+    return SchoolRecord.of(name, EV, values)
 
 
 @pytest.mark.parametrize(
@@ -58,7 +59,23 @@ def rec(name: str, **values: str | None) -> SchoolRecord:
         ("Edison Elementary School II", "Edison Elementary School II"),
     ],
 )
-def test_names(raw: str, name: str) -> None:
+def test_canonical_names_for_matching(raw: str, name: str) -> None:
+    assert canonical_name(raw) == name
+
+
+@pytest.mark.parametrize(
+    ("raw", "name"),
+    [
+        ("  Lincoln   H S ", "Lincoln H S"),
+        ("G H S KALIAKKAVILAI", "G H S KALIAKKAVILAI"),
+        ("Bonham INT", "Bonham INT"),
+        ("- Lincoln Elementary School.", "Lincoln Elementary School"),
+        ("St.\u2019 Mary\u2019s", "St.' Mary's"),
+        ("ＡＢＣ School", "ABC School"),
+    ],
+)
+def test_stored_names_are_as_printed(raw: str, name: str) -> None:
+    """Never invent: abbreviations and case stay as the document printed them."""
     assert normalize_name(raw) == name
 
 
@@ -221,7 +238,7 @@ def test_normalize_record_keeps_evidence() -> None:
     )
     r = normalize_record(raw)
     assert r.evidence is raw.evidence
-    assert r.name == "Lincoln Elementary School"
+    assert r.name == "LINCOLN ELEM"
     assert (r.city, r.region, r.postal_code, r.country) == ("Chicago", "IL", "60614-1234", "US")
     assert (r.phone, r.website, r.grades, r.kind) == (
         "+17735821100",

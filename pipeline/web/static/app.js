@@ -80,7 +80,9 @@
       cell(row, "task-status").textContent = "completed";
       setProgress(row, 100);
       const found = data.result && data.result.schools_found;
-      cell(row, "task-note").textContent = found === undefined ? "" : found + " schools found";
+      const warnings = (data.result && data.result.warnings) || [];
+      const note = found === undefined ? "" : found + " schools found";
+      cell(row, "task-note").textContent = warnings.length ? note + " — warning: " + warnings.join("; ") : note;
       document.getElementById("tasks-done-hint").hidden = false;
     },
     task_failed(row, data) {
