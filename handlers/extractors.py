@@ -1,4 +1,4 @@
-"""Choosing the stage-2 extractor: ``rules`` (offline), ``llm``, or ``auto``."""
+"""Choosing the stage-2 extractor: ``rules`` (offline), ``llm``, ``hybrid`` or ``auto``."""
 
 from __future__ import annotations
 
@@ -7,24 +7,26 @@ from collections.abc import Mapping
 from concurrent.futures import Executor
 
 from handlers.extractor import Extractor
+from handlers.hybrid import HybridExtractor
 from handlers.llm.config import llm_configured
 from handlers.llm.extractor import LlmExtractor
 from handlers.reader.extractor import OfflineReader
 from models.db import Database
 from pipeline.errors import ConfigError
 
-CHOICES = ("rules", "llm", "auto")
+CHOICES = ("rules", "llm", "hybrid", "auto")
 
 
 def resolve(choice: str, env: Mapping[str, str] | None = None) -> str:
-    """``auto`` means the LLM when one is configured, else the offline rules."""
+    """``auto`` means the offline reader with the LLM for the pages it is unsure of
+    (``hybrid``) when an LLM is configured, else the offline reader alone."""
     env = os.environ if env is None else env
     if choice not in CHOICES:
         raise ConfigError(f"unknown extractor {choice!r}; choose one of {', '.join(CHOICES)}")
     if choice == "auto":
-        return "llm" if llm_configured(env) else "rules"
-    if choice == "llm" and not llm_configured(env):
-        raise ConfigError("the llm extractor needs OPENAI_API_KEY or OPENAI_BASE_URL")
+        return "hybrid" if llm_configured(env) else "rules"
+    if choice in ("llm", "hybrid") and not llm_configured(env):
+        raise ConfigError(f"the {choice} extractor needs OPENAI_API_KEY or OPENAI_BASE_URL")
     return choice
 
 
@@ -38,18 +40,27 @@ class Extractors:
         # the offline reader is pure CPU: in the pypdf pool, off the event loop
         self._rules = OfflineReader(pool, page_timeout_s)
         self._llm: LlmExtractor | None = None
+        self._hybrid: HybridExtractor | None = None
 
     def get(self, name: str) -> Extractor:
         if name == "rules":
             return self._rules
         if name == "llm":
-            if self._llm is None:
-                resolve("llm")
-                self._llm = LlmExtractor.from_env(self._db.write, read_engine=self._db.read)
-            return self._llm
+            return self._llm_extractor()
+        if name == "hybrid":
+            if self._hybrid is None:
+                self._hybrid = HybridExtractor(self._rules, self._llm_extractor())
+            return self._hybrid
         raise ConfigError(f"unknown extractor {name!r}")
+
+    def _llm_extractor(self) -> LlmExtractor:
+        if self._llm is None:
+            resolve("llm")
+            self._llm = LlmExtractor.from_env(self._db.write, read_engine=self._db.read)
+        return self._llm
 
     async def aclose(self) -> None:
         if self._llm is not None:
             await self._llm.aclose()
             self._llm = None
+            self._hybrid = None

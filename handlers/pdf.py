@@ -191,6 +191,7 @@ class PdfHandler:
 
 
 _READABLE_CHARS = 200  # a page with this much text is expected to say something
+_UNSURE = 0.5
 
 
 def extraction_warnings(
@@ -201,12 +202,27 @@ def extraction_warnings(
     found_on = {rec.evidence.page for r in results for rec in r.records}
     wordy = [p.page for p in pages if len("".join(p.text.split())) >= _READABLE_CHARS]
     hint = " (try --extractor llm)" if extractor == "rules" else ""
+    unsure = {
+        page
+        for r in results
+        if r.confidence is not None and r.confidence < _UNSURE
+        for page in _pages_of(r)
+    }
     if wordy and not found_on:
         warnings.append(
             f"no schools recognised on any page, though {len(wordy)} pages have text"
             f" ({_pages(wordy)}){hint}"
         )
+    elif found_on and unsure == found_on:
+        warnings.append(
+            "low confidence: schools were only found named in running text"
+            f" ({_pages(sorted(unsure))}){hint}"
+        )
     return warnings
+
+
+def _pages_of(result: ChunkResult) -> set[int]:
+    return {rec.evidence.page for rec in result.records}
 
 
 def _pages(numbers: Sequence[int]) -> str:

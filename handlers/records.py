@@ -103,6 +103,8 @@ class ChunkResult:
     dropped: int = 0  # candidates rejected (e.g. an LLM name not found in the text)
     usage: dict[str, int] = field(default_factory=dict)  # prompt_tokens, completion_tokens, ...
     warnings: tuple[str, ...] = ()  # what the extractor could not read, for the user
+    # how sure the offline reader is that it read the page (0-1); None for the LLM
+    confidence: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -110,6 +112,7 @@ class ChunkResult:
             "dropped": self.dropped,
             "usage": dict(self.usage),
             "warnings": list(self.warnings),
+            "confidence": self.confidence,
         }
 
     @classmethod
@@ -119,4 +122,5 @@ class ChunkResult:
             dropped=int(data.get("dropped", 0)),
             usage={k: int(v) for k, v in data.get("usage", {}).items()},
             warnings=tuple(str(w) for w in data.get("warnings", ())),
+            confidence=data.get("confidence"),
         )

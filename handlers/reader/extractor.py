@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from concurrent.futures import Executor
 
-from handlers.reader.page import Found, carry, read_page
+from handlers.reader.page import Found, carry, page_confidence, read_page
 from handlers.records import Chunk, ChunkResult, Evidence, PageText, SchoolRecord
 from handlers.rules import find_boilerplate
 from handlers.text import run_with_deadline
@@ -64,8 +64,9 @@ def read_chunk(chunk: Chunk, timeout_s: float = DEFAULT_CHUNK_TIMEOUT_S) -> Chun
         )
     except TimeoutError:
         warning = f"page {chunk.page}: reading took longer than {timeout_s:g}s; skipped"
-        return ChunkResult(records=(), warnings=(warning,))
-    return ChunkResult(records=tuple(_record(chunk, f) for f in found))
+        return ChunkResult(records=(), warnings=(warning,), confidence=0.0)
+    records = tuple(_record(chunk, f) for f in found)
+    return ChunkResult(records=records, confidence=page_confidence(chunk.text, found))
 
 
 def _tidy(text: str) -> str:

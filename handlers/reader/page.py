@@ -78,7 +78,8 @@ def read_page(
     for flow in split_flows(lines, used):
         for item in read_lines(flow.text, boilerplate):
             start, end = flow.page_offset(item.start), flow.page_offset(max(item.end - 1, 0)) + 1
-            found.append(Found(item.name, start, end, dict(item.values), method="block"))
+            method = "block" if item.values else "prose"  # a name in running text
+            found.append(Found(item.name, start, end, dict(item.values), method=method))
     spans = [(f.start, f.end) for f in found]
     covered = {ln.index for ln in lines if any(a <= ln.offset + len(ln.text) and ln.offset < b
                                                 for a, b in spans)}  # fmt: skip
@@ -92,6 +93,20 @@ def _plausible(found: Found) -> bool:
     if "  " in found.name:
         return False  # cells of a table's header run together ("Regular  Bilingual  Total")
     return not (NOT_SCHOOL.search(found.name) and not SCHOOL_WORD.search(found.name))
+
+
+_READABLE_CHARS = 200  # a page with less text may well hold no school
+
+
+def page_confidence(text: str, found: list[Found]) -> float:
+    """How sure the reading is: a table row, a label or a block with fields is what a person
+    would trust; names met only in running text are a guess; nothing on a page of text is
+    a page not understood."""
+    if any(f.method != "prose" for f in found):
+        return 1.0
+    if len("".join(text.split())) < _READABLE_CHARS:
+        return 1.0
+    return 0.4 if found else 0.0
 
 
 def _tidy_name(found: Found) -> Found:

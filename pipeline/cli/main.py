@@ -35,7 +35,10 @@ web_cmds.register(app)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 ExtractorOpt = Annotated[
-    str, typer.Option("--extractor", help="rules | llm | auto (llm when configured).")
+    str,
+    typer.Option(
+        "--extractor", help="rules | llm | hybrid | auto (hybrid when an LLM is configured)."
+    ),
 ]
 
 

@@ -35,6 +35,11 @@ async def print_summary(rt: Runtime, report: InboxReport) -> int:
         line(
             f"llm: {tokens['requests']} requests ({tokens['cached']} answered from cache), "
             f"{tokens['prompt_tokens']} prompt + {tokens['completion_tokens']} completion tokens"
+            + (
+                f", {tokens['llm_pages']} pages sent by the offline reader"
+                if tokens["llm_pages"]
+                else ""
+            )
             + (f", about ${cost:.4f}" if cost is not None else "")
         )
     for outcome in report.completed:

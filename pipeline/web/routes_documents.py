@@ -32,7 +32,7 @@ async def upload_document(
     state: State,
     user: User,
     file: Annotated[UploadFile, File(description="The PDF")],
-    extractor: Annotated[str, Form(description="rules | llm | auto")] = "auto",
+    extractor: Annotated[str, Form(description="rules | llm | hybrid | auto")] = "auto",
 ) -> JSONResponse:
     """Store a PDF and queue a task for it; returns the task."""
     chosen = resolve(extractor)

@@ -418,3 +418,51 @@ def test_grounding_normalized_fuzzy_and_missing_values() -> None:
     assert record.city is None
     assert record.evidence.start == 50
     assert record.evidence.snippet == text[: text.index("555-0100") + len("555-0100")]
+
+
+# --- hybrid: the LLM only for pages the offline reader is unsure of ----------------------
+
+TABLE_PAGE = (
+    "School Name                  Address               City           Phone\n"
+    "Lincoln Elementary School    12 Oak Street         Springfield    (217) 555-0100\n"
+    "Washington High School       400 Main Ave          Springfield    (217) 555-0101\n"
+)
+NOTES_PAGE = (
+    "Minutes of the March meeting of the county board. The members reviewed the bus\n"
+    "routes for the spring term and agreed to publish the calendar before the holidays.\n"
+    "The board thanked the hosts of the science fair held last month at\n"
+    "Riverside Academy\n"
+    "and asked the clerk to write to them. The meeting closed at nine in the evening.\n"
+)
+
+
+async def test_hybrid_sends_only_the_unsure_page_to_the_llm(server: FakeLlmServer) -> None:
+    from handlers.hybrid import HybridExtractor
+    from handlers.reader.extractor import OfflineReader
+
+    async with extractor(server) as llm:
+        hybrid = HybridExtractor(OfflineReader(), llm)
+        pages = [PageText(1, TABLE_PAGE), PageText(2, NOTES_PAGE)]
+        table, notes = [await hybrid.extract(c) for c in hybrid.chunks(pages)]
+    assert [r.name for r in table.records] == [
+        "Lincoln Elementary School",
+        "Washington High School",
+    ]
+    assert "llm_pages" not in table.usage  # read offline, with confidence
+    assert notes.usage["llm_pages"] == 1
+    assert [r.name for r in notes.records] == ["Riverside Academy"]
+    assert len(server.log) == 1
+    assert "Riverside Academy" in server.log[0].messages[-1]["content"]
+    assert "Lincoln" not in server.log[0].messages[-1]["content"]
+
+
+async def test_hybrid_keeps_the_offline_reading_when_the_llm_fails(server: FakeLlmServer) -> None:
+    from handlers.hybrid import HybridExtractor
+    from handlers.reader.extractor import OfflineReader
+
+    server.add_faults(*[Fault("malformed")] * 4)
+    async with extractor(server) as llm:
+        hybrid = HybridExtractor(OfflineReader(), llm)
+        [notes] = [await hybrid.extract(c) for c in hybrid.chunks([PageText(3, NOTES_PAGE)])]
+    assert notes.usage["llm_pages"] == 1
+    assert any(w.startswith("page 3: the LLM could not read it either") for w in notes.warnings)

@@ -339,3 +339,24 @@ def test_an_upper_case_page_of_800_lines_is_read() -> None:
     )
     result = read_chunk(Chunk(0, 1, page), timeout_s=10)
     assert result.warnings == ()
+
+
+def test_pages_read_with_low_confidence_are_named_in_a_warning() -> None:
+    from handlers.pdf import extraction_warnings
+    from handlers.records import ChunkResult, Evidence, SchoolRecord
+
+    prose = "The board met at the hall and thanked Riverside Academy for the fair. " * 5
+    mention = SchoolRecord("Riverside Academy", Evidence(4, 0, 17, "Riverside Academy"))
+    pages = [PageText(3, prose), PageText(4, prose)]
+    unsure = [ChunkResult((), confidence=0.0), ChunkResult((mention,), confidence=0.4)]
+    [warning] = extraction_warnings(pages, unsure, "rules")
+    assert warning == (
+        "low confidence: schools were only found named in running text (page 4)"
+        " (try --extractor llm)"
+    )
+    sure = [ChunkResult((mention,), confidence=1.0)]
+    assert extraction_warnings(pages, sure, "rules") == []
+    nothing = [ChunkResult((), confidence=0.0), ChunkResult((), confidence=0.0)]
+    assert extraction_warnings(pages, nothing, "hybrid") == [
+        "no schools recognised on any page, though 2 pages have text (pages 3-4)"
+    ]
