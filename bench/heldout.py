@@ -31,7 +31,8 @@ from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen import canvas
 
 from bench.eval import FIELDS, Result, loose, match, report, score
-from handlers.normalize import merge_duplicates, normalize_record
+from handlers.matching.dedupe import merge_duplicates
+from handlers.normalize import normalize_record
 from handlers.reader.extractor import OfflineReader
 from handlers.records import Evidence, SchoolRecord
 from handlers.text import extract_pages

@@ -55,7 +55,8 @@ from bench.heldout import (
     us_phone,
     wrap,
 )
-from handlers.normalize import merge_duplicates, normalize_record
+from handlers.matching.dedupe import merge_duplicates
+from handlers.normalize import normalize_record
 from handlers.records import SchoolRecord
 
 SEED = 20251104

@@ -24,12 +24,8 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from handlers.normalize import (
-    merge_duplicates,
-    normalize_grades,
-    normalize_record,
-    normalize_region,
-)
+from handlers.matching.dedupe import merge_duplicates
+from handlers.normalize import normalize_grades, normalize_record, normalize_region
 from handlers.reader.extractor import OfflineReader, read_chunk
 from handlers.records import Chunk, SchoolRecord
 from handlers.text import extract_pages

@@ -47,13 +47,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import fields, replace
+from dataclasses import replace
 from urllib.parse import urlsplit, urlunsplit
 
 import phonenumbers
-from rapidfuzz import fuzz
 
 from handlers.records import SchoolRecord
 
@@ -282,8 +279,8 @@ def _join_initials(words: list[str]) -> list[str]:
 
 
 def match_key(name: str) -> str:
-    """A key equal for spellings of the same school name, for matching within one document
-    and across documents (compared exactly, or by rapidfuzz within one city / postal block).
+    """A key equal for spellings of the same school name: the words the matcher
+    (``handlers.matching``) starts from.
 
     The normalized name, without accents, punctuation, "school", "the" and "of", with one
     spelling per word (``St``/``Saint``, ``Prep``/``Preparatory``, ``Centre``/``Center``),
@@ -662,121 +659,12 @@ def normalize_record(r: SchoolRecord) -> SchoolRecord:
     )
 
 
-# --- duplicates ------------------------------------------------------------------------------
-
-_FUZZY_THRESHOLD = 92
-_MERGED_FIELDS = tuple(f.name for f in fields(SchoolRecord) if f.name not in ("name", "evidence"))
-
-
-def _city(r: SchoolRecord) -> str:
-    return " ".join((r.city or "").casefold().split())
-
-
-def _zip5(r: SchoolRecord) -> str:
-    return _postal_digits(r.postal_code)[:5]
-
-
-def _compatible(a: SchoolRecord, b: SchoolRecord) -> bool:
-    """No conflicting city or postal code (a missing value conflicts with nothing)."""
-    city_a, city_b, zip_a, zip_b = _city(a), _city(b), _zip5(a), _zip5(b)
-    return (not city_a or not city_b or city_a == city_b) and (
-        not zip_a or not zip_b or zip_a == zip_b
-    )
-
-
-def _same_block(a: SchoolRecord, b: SchoolRecord) -> bool:
-    """Known to be in the same place: a shared city or postal code, and no conflict."""
-    shared = (_city(a) and _city(a) == _city(b)) or (_zip5(a) and _zip5(a) == _zip5(b))
-    return bool(shared) and _compatible(a, b)
-
-
-_LEVEL_WORDS = frozenset(
-    {"elementary", "middle", "high", "primary", "secondary", "junior", "senior", "intermediate"}
-)
-_ROMAN = re.compile(r"(?=[ivxlc])c{0,3}(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})")
-
-
-def _distinct_tokens(key: str) -> frozenset[str]:
-    """Tokens that tell near-identical names apart: numbers ("Equitas Academy 4" / "6"),
-    Roman numerals ("Discovery Charter II") and level words ("Lincoln Middle" / "High")."""
-    return frozenset(
-        w
-        for w in key.split()
-        if any(c.isdigit() for c in w) or _ROMAN.fullmatch(w) or w in _LEVEL_WORDS
-    )
-
-
-def key_similarity(key_a: str, key_b: str) -> float:
-    """How alike two match keys are (0-100); 0 when numbers, Roman numerals or level words
-    differ, so numbered campuses and different levels never look like one school."""
-    if key_a == key_b:
-        return 100.0
-    if _distinct_tokens(key_a) != _distinct_tokens(key_b):
-        return 0.0
-    return float(fuzz.token_sort_ratio(key_a, key_b))
-
-
-def _is_duplicate(a: SchoolRecord, key_a: str, b: SchoolRecord, key_b: str) -> bool:
-    if key_a == key_b:
-        return _compatible(a, b)
-    return (
-        _same_block(a, b)
-        and _distinct_tokens(key_a) == _distinct_tokens(key_b)
-        and fuzz.token_sort_ratio(key_a, key_b) >= _FUZZY_THRESHOLD
-    )
-
-
-def _fill(first: SchoolRecord, other: SchoolRecord) -> SchoolRecord:
-    missing = {
-        name: getattr(other, name)
-        for name in _MERGED_FIELDS
-        if getattr(first, name) in (None, "") and getattr(other, name) not in (None, "")
-    }
-    return replace(first, **missing) if missing else first
-
-
-def merge_duplicates(records: Sequence[SchoolRecord]) -> list[SchoolRecord]:
-    """Merge duplicate records of one document, keeping the first record's order.
-
-    Duplicates: the same ``match_key`` with a compatible city and postal code, or a
-    rapidfuzz token_sort_ratio >= 92 between keys within the same city / postal block when
-    both keys have the same numbers, Roman numerals and level words (so "Equitas Academy 4"
-    and "Equitas Academy 6", or "Discovery Charter" and "Discovery Charter II", stay two). The
-    first record wins; its empty fields are filled from the others; its evidence is kept.
-    """
-    merged: list[SchoolRecord] = []
-    keys: list[str] = []
-    # A duplicate shares the key, the city or the postal code with the record it repeats, so
-    # only those are compared: near-linear on a 1,000-page directory instead of quadratic.
-    index: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for record in records:
-        key = match_key(record.name)
-        blocks = [("key", key), ("city", _city(record)), ("zip", _zip5(record))]
-        candidates = sorted({i for kind, value in blocks if value for i in index[kind, value]})
-        for i in candidates:
-            if _is_duplicate(merged[i], keys[i], record, key):
-                merged[i] = _fill(merged[i], record)
-                for kind, value in (("city", _city(merged[i])), ("zip", _zip5(merged[i]))):
-                    if value and i not in index[kind, value]:
-                        index[kind, value].append(i)  # a filled-in place joins its block
-                break
-        else:
-            position = len(merged)
-            merged.append(record)
-            keys.append(key)
-            for kind, value in blocks:
-                if value:
-                    index[kind, value].append(position)
-    return merged
-
-
 __all__ = [
     "KINDS",
     "canonical_name",
     "infer_country",
     "infer_kind",
     "match_key",
-    "merge_duplicates",
     "normalize_country",
     "normalize_grades",
     "normalize_name",

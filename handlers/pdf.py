@@ -19,7 +19,8 @@ from typing import Any
 from handlers.extractor import Extractor
 from handlers.extractors import Extractors
 from handlers.llm.extractor import InvalidReplyError
-from handlers.normalize import match_key, merge_duplicates, normalize_record
+from handlers.matching.dedupe import group_duplicates
+from handlers.normalize import normalize_record
 from handlers.records import ChunkResult, PageText, SchoolRecord
 from handlers.settings import PdfSettings
 from handlers.text import TextResult, count_pages, extract_page_range, require_text
@@ -67,7 +68,7 @@ class PdfHandler:
             "needs_ocr": text["needs_ocr"],
             "skipped_pages": text["skipped"],
             "extractor": extractor.name,
-            "schools_found": len(normalized["records"]),
+            "schools_found": len(normalized.get("groups") or normalized["records"]),
             "dropped": found["dropped"],
             "usage": found["usage"],
             "warnings": found.get("warnings", []),
@@ -183,7 +184,9 @@ class PdfHandler:
         self, ctx: TaskContext, doc: DocumentInfo, normalized: dict[str, Any], extractor: str
     ) -> dict[str, int]:
         records = [SchoolRecord.from_json(r) for r in normalized["records"]]
-        items = [SaveItem(r, match_key(r.name)) for r in records]
+        # A normalize checkpoint from before in-document groups were stored: one each.
+        groups = normalized.get("groups") or [[i] for i in range(len(records))]
+        items = [SaveItem(records[g[0]], tuple(records[i] for i in g[1:])) for g in groups]
         result = await self.schools.save(
             items, document_id=doc.id, task_id=ctx.task.id, extractor=extractor
         )
@@ -239,11 +242,15 @@ def _pages(numbers: Sequence[int]) -> str:
 
 
 def _normalize_all(stored: dict[str, Any]) -> dict[str, Any]:
+    """Every record, normalized, and the groups of them that are one school (indexes)."""
     records: list[SchoolRecord] = []
     for name in sorted(stored):
         records.extend(ChunkResult.from_json(stored[name]).records)
-    merged = merge_duplicates([normalize_record(r) for r in records])
-    return {"records": [r.to_json() for r in merged]}
+    normalized = [normalize_record(r) for r in records]
+    return {
+        "records": [r.to_json() for r in normalized],
+        "groups": group_duplicates(normalized),
+    }
 
 
 def _chunk_step(index: int) -> str:

@@ -1,105 +1,73 @@
-"""Schools under review: idempotent upsert with evidence, search, review, merge, export."""
+"""Schools under review: idempotent save with matching, search, review, merge and unmerge,
+possible duplicates, export."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, cast
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Connection, Table, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import Connection, Table, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from handlers.normalize import key_similarity
-from handlers.records import RECORD_FIELDS, SchoolRecord
+from handlers.matching.dedupe import document_facts
+from handlers.matching.names import name_key
+from handlers.records import RECORD_FIELDS
 from models.base import utcnow
 from models.db import Database, run_sync_transaction
 from models.retrying import retry_locked
-from models.tables import Document, ReviewAction, School, SchoolSource
+from models.school_index import rebuild
+from models.school_merges import fold, load, unfold
+from models.school_pairs import ACCEPTED, DISMISSED, PENDING, decide
+from models.school_save import Evidence, SaveItem, prior_save, save_group
+from models.school_views import (
+    PairInfo,
+    SchoolInfo,
+    SourceInfo,
+    aliases_of,
+    merges_into,
+    reason_text,
+    school_info,
+    sources_of,
+)
+from models.tables import ReviewAction, School, SchoolAlias, SchoolPair, SchoolSource
 from pipeline.errors import ConflictError, NotFoundError
 
 schools = cast(Table, School.__table__)
 sources = cast(Table, SchoolSource.__table__)
-documents = cast(Table, Document.__table__)
 reviews = cast(Table, ReviewAction.__table__)
+pairs = cast(Table, SchoolPair.__table__)
+aliases = cast(Table, SchoolAlias.__table__)
 
 EDITABLE = ("name", *RECORD_FIELDS)
 STATUSES = ("pending", "approved", "rejected", "merged")
-MATCH_THRESHOLD = 90
 SAVE_BATCH = 250
-
-# Statements run a few times per saved record: built once, with bound parameters.
-_PRIOR_SOURCE = select(sources.c.created_school).where(
-    sources.c.document_id == bindparam("document_id"),
-    sources.c.page == bindparam("page"),
-    sources.c.span_start == bindparam("start"),
-    sources.c.extractor == bindparam("extractor"),
-)
-_CANDIDATE_COLUMNS = select(
-    schools.c.id, schools.c.match_key, schools.c.region, schools.c.city, schools.c.postal_code
-).where(schools.c.status != "merged")
-_BY_KEY = _CANDIDATE_COLUMNS.where(schools.c.match_key == bindparam("value"))
-_BY_POSTAL = _CANDIDATE_COLUMNS.where(schools.c.postal_code == bindparam("value"))
-_BY_CITY = _CANDIDATE_COLUMNS.where(schools.c.city == bindparam("value"))
-_INSERT_SCHOOL = insert(schools).returning(schools.c.id)
 SAVE_LOCK_KEY = 0x5C0012
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class SaveResult:
-    saved: int
-    merged: int
-    sources: int
+    saved: int  # schools the document added
+    merged: int  # schools of the document that were already known
+    sources: int  # evidence rows: one per record, repeats within the document included
 
     def to_json(self) -> dict[str, int]:
         return {"saved": self.saved, "merged": self.merged, "sources": self.sources}
 
 
-@dataclass(frozen=True)
-class SourceInfo:
-    document_id: int
-    document: str
-    sha256: str
-    page: int
-    span_start: int
-    span_end: int
-    snippet: str
-    extractor: str
-    task_id: int | None
-
-
-@dataclass(frozen=True)
-class SchoolInfo:
-    id: int
-    name: str
-    fields: dict[str, str | None]
-    status: str
-    merged_into: int | None
-    locked_fields: tuple[str, ...]
-    reviewed_by: str | None
-    sources: tuple[SourceInfo, ...] = field(default=())
-    identifiers: dict[str, str] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        """The export shape other tools rely on (see the README)."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            **{k: self.fields.get(k) for k in RECORD_FIELDS},
-            "identifiers": dict(self.identifiers),
-            "status": self.status,
-            "sources": [
-                {"document": s.document, "sha256": s.sha256, "page": s.page, "snippet": s.snippet}
-                for s in self.sources
-            ],
-        }
-
-
-@dataclass(frozen=True)
-class SaveItem:
-    record: SchoolRecord
-    match_key: str
+def _batches(items: Sequence[SaveItem]) -> list[list[int]]:
+    """Indexes of ``items`` in runs of about SAVE_BATCH records, never splitting an item."""
+    out: list[list[int]] = [[]]
+    size = 0
+    for i, item in enumerate(items):
+        if size >= SAVE_BATCH:
+            out.append([])
+            size = 0
+        out[-1].append(i)
+        size += len(item.records)
+    return [b for b in out if b]
 
 
 class SchoolStore:
@@ -109,141 +77,52 @@ class SchoolStore:
         upsert = postgresql.insert if self._pg else sqlite.insert
         self._insert_source = upsert(sources).on_conflict_do_nothing()
 
-    async def _tx(self, fn: Any) -> Any:
-        async def run() -> Any:
-            async with self.db.write.begin() as conn:
-                if self._pg:  # saves and merges of schools are serialized, as on SQLite
-                    await conn.execute(
-                        text("SELECT pg_advisory_xact_lock(:k)"), {"k": SAVE_LOCK_KEY}
-                    )
-                return await fn(conn)
+    async def _write(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn`` in one write transaction; saves, merges and reviews of schools take
+        turns (SQLite: the write lock; PostgreSQL: an advisory lock), so two workers
+        saving the same school make one school."""
 
-        return await retry_locked(run)
+        def locked(conn: Connection) -> T:
+            if self._pg:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SAVE_LOCK_KEY})
+            return fn(conn)
+
+        return await retry_locked(functools.partial(run_sync_transaction, self.db, locked))
 
     # --- save -------------------------------------------------------------------------
 
     async def save(
         self, items: Sequence[SaveItem], *, document_id: int, task_id: int, extractor: str
     ) -> SaveResult:
-        """Upsert every record with its evidence; safe to run twice, or to resume.
+        """Match and save one document's schools with their evidence; safe to run twice,
+        or to resume.
 
-        Records are saved in transactions of SAVE_BATCH so that a 1,000-page directory never
-        holds the write lock for long. Each record's evidence row says whether it created
-        its school, so a repeated or resumed save reports exactly what the first one did.
+        Saved in transactions of about SAVE_BATCH records, so that a 1,000-page directory
+        never holds the write lock for long. Each school's first evidence row says whether
+        it created its school, so a repeated or resumed save reports what the first did.
         """
-        saved = merged = 0
-        for start in range(0, len(items), SAVE_BATCH):
-            batch = items[start : start + SAVE_BATCH]
+        records = [r for item in items for r in item.records]
+        facts = [replace(f, document=document_id) for f in document_facts(records)]
+        starts = [0]
+        for item in items:
+            starts.append(starts[-1] + len(item.records))
+        ev = Evidence(document_id, task_id, extractor)
+        created: list[bool] = []
+        for batch in _batches(items):
 
-            def save_batch(conn: Connection, batch: Sequence[SaveItem] = batch) -> list[bool]:
-                self._serialize_saves(conn)
-                return [
-                    self._save_one(conn, item, document_id, task_id, extractor) for item in batch
-                ]
+            def save_batch(conn: Connection, batch: list[int] = batch) -> list[bool]:
+                out = []
+                for i in batch:
+                    item, group = items[i], facts[starts[i] : starts[i + 1]]
+                    before = prior_save(conn, item.record, ev)
+                    if before is None:
+                        before = save_group(conn, self._insert_source, item, group, ev)
+                    out.append(before)
+                return out
 
-            created = await retry_locked(
-                functools.partial(run_sync_transaction, self.db, save_batch)
-            )
-            saved += sum(created)
-            merged += len(created) - sum(created)
-        return SaveResult(saved, merged, saved + merged)
-
-    def _serialize_saves(self, conn: Connection) -> None:
-        if self._pg:  # saves and merges of schools are serialized, as on SQLite
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SAVE_LOCK_KEY})
-
-    def _save_one(
-        self, conn: Connection, item: SaveItem, document_id: int, task_id: int, extractor: str
-    ) -> bool:
-        rec = item.record
-        ev = rec.evidence
-        prior = conn.execute(
-            _PRIOR_SOURCE,
-            {
-                "document_id": document_id,
-                "page": ev.page,
-                "start": ev.start,
-                "extractor": extractor,
-            },
-        ).first()
-        if prior is not None:  # a repeated save: report what the first one did
-            return bool(prior.created_school)
-        match = self._find_match(conn, rec, item.match_key)
-        if match is None:
-            school_id = self._insert_school(conn, rec, item.match_key)
-        else:
-            school_id = match
-            self._fill_empty(conn, school_id, rec)
-        conn.execute(
-            self._insert_source,
-            {
-                "school_id": school_id,
-                "document_id": document_id,
-                "task_id": task_id,
-                "page": ev.page,
-                "span_start": ev.start,
-                "span_end": ev.end,
-                "snippet": ev.snippet,
-                "extractor": extractor,
-                "record": rec.to_json(),
-                "created_school": match is None,
-            },
-        )
-        return match is None
-
-    def _find_match(self, conn: Connection, rec: SchoolRecord, key: str) -> int | None:
-        # Blocking: only schools with the same key, postal code or city are compared, each
-        # found through its own index (an OR across columns would scan the table).
-        lookups = [(_BY_KEY, key), (_BY_POSTAL, rec.postal_code), (_BY_CITY, rec.city)]
-        rows: dict[int, Any] = {}
-        for query, value in lookups:
-            if value:
-                for row in conn.execute(query, {"value": value}):
-                    rows[row.id] = row
-        best: tuple[float, int] | None = None
-        for row in rows.values():
-            if not _same_place(rec, row):
-                continue
-            score = key_similarity(key, row.match_key)
-            if score >= MATCH_THRESHOLD and (best is None or score > best[0]):
-                best = (score, row.id)
-        return None if best is None else best[1]
-
-    def _insert_school(self, conn: Connection, rec: SchoolRecord, key: str) -> int:
-        now = utcnow()
-        values = {k: getattr(rec, k) for k in RECORD_FIELDS}
-        row = conn.execute(
-            _INSERT_SCHOOL,
-            {
-                "name": rec.name,
-                "match_key": key,
-                "identifiers": dict(rec.identifiers),
-                "status": "pending",
-                "locked_fields": [],
-                "created_at": now,
-                "updated_at": now,
-                **values,
-            },
-        )
-        return int(row.scalar_one())
-
-    def _fill_empty(self, conn: Connection, school_id: int, rec: SchoolRecord) -> None:
-        row = conn.execute(select(schools).where(schools.c.id == school_id)).one()
-        locked = set(row.locked_fields or [])
-        values: dict[str, Any] = {
-            k: getattr(rec, k)
-            for k in RECORD_FIELDS
-            if getattr(rec, k) and not getattr(row, k) and k not in locked
-        }
-        known = dict(row.identifiers or {})
-        if set(rec.identifiers) - set(known):  # a scheme this school has no id for yet
-            values["identifiers"] = {**rec.identifiers, **known}
-        if values:
-            conn.execute(
-                update(schools)
-                .where(schools.c.id == school_id)
-                .values(updated_at=utcnow(), **values)
-            )
+            created += await self._write(save_batch)
+        saved = sum(created)
+        return SaveResult(saved, len(created) - saved, len(records))
 
     # --- read -------------------------------------------------------------------------
 
@@ -277,15 +156,18 @@ class SchoolStore:
                 )
             )
         async with self.db.read.connect() as conn:
-            return [_school(r) for r in await conn.execute(query)]
+            return [school_info(r) for r in await conn.execute(query)]
 
     async def get(self, school_id: int) -> SchoolInfo:
+        """One school with its sources, aliases and merges."""
         async with self.db.read.connect() as conn:
             row = (await conn.execute(select(schools).where(schools.c.id == school_id))).first()
             if row is None:
                 raise NotFoundError(f"no school {school_id}")
-            found = await _sources_of(conn, [school_id])
-        return _school(row, found.get(school_id, ()))
+            found = await sources_of(conn, [school_id])
+            names = await aliases_of(conn, school_id)
+            history = await merges_into(conn, school_id)
+        return school_info(row, found.get(school_id, ()), names=names, history=history)
 
     async def export(self, *, status: str | None = None) -> list[SchoolInfo]:
         """Every school (except those merged into another) with all its sources."""
@@ -297,8 +179,8 @@ class SchoolStore:
         )
         async with self.db.read.connect() as conn:
             rows = list(await conn.execute(query))
-            found = await _sources_of(conn, [r.id for r in rows])
-        return [_school(r, found.get(r.id, ())) for r in rows]
+            found = await sources_of(conn, [r.id for r in rows])
+        return [school_info(r, found.get(r.id, ())) for r in rows]
 
     async def count(self) -> int:
         async with self.db.read.connect() as conn:
@@ -310,93 +192,113 @@ class SchoolStore:
     async def review(self, school_id: int, approve: bool, user_id: str) -> SchoolInfo:
         """Approve (locks every filled field against automatic changes) or reject."""
 
-        async def fn(conn: AsyncConnection) -> None:
-            row = await _load(conn, school_id)
+        def fn(conn: Connection) -> None:
+            row = load(conn, school_id)
             if row.status == "merged":
                 raise ConflictError(f"school {school_id} was merged into {row.merged_into}")
             status = "approved" if approve else "rejected"
+            now = utcnow()
             values: dict[str, Any] = {
                 "status": status,
                 "reviewed_by": user_id,
-                "reviewed_at": utcnow(),
-                "updated_at": utcnow(),
+                "reviewed_at": now,
+                "updated_at": now,
             }
             if approve:
                 filled = [k for k in EDITABLE if getattr(row, k)]
                 values["locked_fields"] = sorted(set(row.locked_fields or []) | set(filled))
-            await conn.execute(update(schools).where(schools.c.id == school_id).values(values))
-            await _record(conn, school_id, status[:-1] if approve else "reject", user_id, {})
+            conn.execute(update(schools).where(schools.c.id == school_id).values(values))
+            _record(conn, school_id, "approve" if approve else "reject", user_id, {})
+            rebuild(conn, school_id)
 
-        await self._tx(fn)
+        await self._write(fn)
         return await self.get(school_id)
 
     async def edit(
         self, school_id: int, changes: Mapping[str, str | None], user_id: str
     ) -> SchoolInfo:
+        """Set fields and lock them; a new name keeps the old one as an alias, so a
+        document still printing it links to this school."""
         unknown = set(changes) - set(EDITABLE)
         if unknown:
             raise ConflictError(
                 f"cannot edit {', '.join(sorted(unknown))}; editable fields: {', '.join(EDITABLE)}"
             )
 
-        async def fn(conn: AsyncConnection) -> None:
-            row = await _load(conn, school_id)
-            locked = sorted(set(row.locked_fields or []) | set(changes))
-            await conn.execute(
+        def fn(conn: Connection) -> None:
+            row = load(conn, school_id)
+            now = utcnow()
+            values: dict[str, Any] = dict(changes)
+            if changes.get("name"):
+                values["match_key"] = name_key(str(changes["name"]))[:255]
+                if str(changes["name"]).casefold() != row.name.casefold():
+                    conn.execute(
+                        insert(aliases).values(
+                            school_id=school_id,
+                            name=row.name,
+                            origin="edit",
+                            user_id=user_id,
+                            created_at=now,
+                        )
+                    )
+            conn.execute(
                 update(schools)
                 .where(schools.c.id == school_id)
                 .values(
-                    locked_fields=locked,
-                    updated_at=utcnow(),
+                    locked_fields=sorted(set(row.locked_fields or []) | set(changes)),
+                    updated_at=now,
                     reviewed_by=user_id,
-                    reviewed_at=utcnow(),
-                    **changes,
+                    reviewed_at=now,
+                    **values,
                 )
             )
-            await _record(conn, school_id, "edit", user_id, {"changes": changes})
+            _record(conn, school_id, "edit", user_id, {"changes": dict(changes)})
+            rebuild(conn, school_id)
 
-        await self._tx(fn)
+        await self._write(fn)
         return await self.get(school_id)
 
-    async def merge(self, keep_id: int, other_id: int, user_id: str) -> SchoolInfo:
-        """Fold ``other`` into ``keep``: its sources move, its values fill keep's gaps."""
+    async def merge(
+        self, keep_id: int, other_id: int, user_id: str, *, confirm: bool = False
+    ) -> SchoolInfo:
+        """Fold ``other`` into ``keep``: its sources move, its values fill keep's gaps, its
+        name becomes an alias of keep. A rejected school is merged only with ``confirm``."""
         if keep_id == other_id:
             raise ConflictError("cannot merge a school with itself")
 
-        async def fn(conn: AsyncConnection) -> None:
-            keep = await _load(conn, keep_id)
-            other = await _load(conn, other_id)
-            for row in (keep, other):
-                if row.status == "merged":
-                    raise ConflictError(
-                        f"school {row.id} was already merged into {row.merged_into}"
-                    )
-            fill = {
-                k: getattr(other, k)
-                for k in RECORD_FIELDS
-                if getattr(other, k) and not getattr(keep, k)
-            }
-            await conn.execute(
-                update(schools).where(schools.c.id == keep_id).values(updated_at=utcnow(), **fill)
-            )
-            await conn.execute(
-                update(sources).where(sources.c.school_id == other_id).values(school_id=keep_id)
-            )
-            await conn.execute(
-                update(schools)
-                .where(schools.c.id == other_id)
-                .values(
-                    status="merged",
-                    merged_into=keep_id,
-                    updated_at=utcnow(),
-                    reviewed_by=user_id,
-                    reviewed_at=utcnow(),
-                )
-            )
-            await _record(conn, keep_id, "merge", user_id, {"merged": other_id})
+        def fn(conn: Connection) -> None:
+            self._merge(conn, keep_id, other_id, user_id, confirm=confirm)
 
-        await self._tx(fn)
+        await self._write(fn)
         return await self.get(keep_id)
+
+    def _merge(
+        self, conn: Connection, keep_id: int, other_id: int, user_id: str, *, confirm: bool
+    ) -> None:
+        keep, other = load(conn, keep_id), load(conn, other_id)
+        rejected = [r.id for r in (keep, other) if r.status == "rejected"]
+        if rejected and not confirm:
+            ids = " and ".join(str(i) for i in rejected)
+            raise ConflictError(
+                f"school {ids} was rejected; merging it needs confirmation (--confirm)"
+            )
+        merge_id = fold(conn, keep, other, kind="review", user_id=user_id, learn_alias=True)
+        decide(conn, keep_id, other_id, ACCEPTED, user_id)
+        _record(conn, keep_id, "merge", user_id, {"merged": other_id, "merge_id": merge_id})
+
+    async def unmerge(self, school_id: int, user_id: str) -> SchoolInfo:
+        """Take a merged school back out, with its own sources and values; the two are then
+        remembered as distinct (never proposed again)."""
+
+        def fn(conn: Connection) -> int:
+            keep_id = unfold(conn, school_id, user_id)
+            decide(conn, keep_id, school_id, DISMISSED, user_id)
+            _record(conn, keep_id, "unmerge", user_id, {"unmerged": school_id})
+            _record(conn, school_id, "unmerge", user_id, {"from": keep_id})
+            return keep_id
+
+        await self._write(fn)
+        return await self.get(school_id)
 
     async def history(self, school_id: int) -> list[dict[str, Any]]:
         async with self.db.read.connect() as conn:
@@ -413,75 +315,104 @@ class SchoolStore:
                 for r in rows
             ]
 
+    # --- possible duplicates ------------------------------------------------------------
 
-def _same_place(rec: SchoolRecord, row: Any) -> bool:
-    """No conflicting region, and a shared postal code or city unless the key alone matched
-    and neither says where it is."""
-    if rec.region and row.region and rec.region != row.region:
-        return False
-    if rec.postal_code and row.postal_code and rec.postal_code[:5] != row.postal_code[:5]:
-        return False
-    shared = (rec.postal_code and row.postal_code) or (rec.city and row.city == rec.city)
-    return bool(shared) or not (rec.postal_code or rec.city)
+    async def duplicates(self, *, limit: int = 100, offset: int = 0) -> list[PairInfo]:
+        """Pending pairs of schools that are both still there, most likely first."""
+        a, b = schools.alias("a"), schools.alias("b")
+        query = (
+            select(pairs)
+            .join(a, a.c.id == pairs.c.school_a)
+            .join(b, b.c.id == pairs.c.school_b)
+            .where(pairs.c.status == PENDING, a.c.status != "merged", b.c.status != "merged")
+            .order_by(pairs.c.score.desc(), pairs.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        async with self.db.read.connect() as conn:
+            rows = list(await conn.execute(query))
+            ids = sorted({r.school_a for r in rows} | {r.school_b for r in rows})
+            found = await sources_of(conn, ids)
+            by_id = {
+                r.id: school_info(r, found.get(r.id, ()))
+                for r in await conn.execute(select(schools).where(schools.c.id.in_(ids or [-1])))
+            }
+        return [
+            PairInfo(
+                r.id,
+                r.score,
+                reason_text(r.reasons or []),
+                r.status,
+                by_id[r.school_a],
+                by_id[r.school_b],
+            )
+            for r in rows
+        ]
+
+    async def pair(self, pair_id: int) -> PairInfo:
+        async with self.db.read.connect() as conn:
+            row = (await conn.execute(select(pairs).where(pairs.c.id == pair_id))).first()
+        if row is None:
+            raise NotFoundError(f"no possible duplicate {pair_id}")
+        first, second = await self.get(row.school_a), await self.get(row.school_b)
+        return PairInfo(
+            row.id, row.score, reason_text(row.reasons or []), row.status, first, second
+        )
+
+    async def accept(
+        self, pair_id: int, user_id: str, *, keep: int | None = None, confirm: bool = False
+    ) -> SchoolInfo:
+        """They are one school: merge the pair (into ``keep``, by default the older)."""
+        found = await self.pair(pair_id)
+        keep_id = keep if keep is not None else found.a.id
+        if keep_id not in (found.a.id, found.b.id):
+            raise ConflictError(f"school {keep_id} is not in pair {pair_id}")
+        other_id = found.b.id if keep_id == found.a.id else found.a.id
+
+        def fn(conn: Connection) -> None:
+            _check_pending(conn, pair_id)
+            self._merge(conn, keep_id, other_id, user_id, confirm=confirm)
+
+        await self._write(fn)
+        return await self.get(keep_id)
+
+    async def dismiss(self, pair_id: int, user_id: str) -> PairInfo:
+        """They are two schools: the pair is never proposed again."""
+        found = await self.pair(pair_id)
+
+        def fn(conn: Connection) -> None:
+            _check_pending(conn, pair_id)
+            decide(conn, found.a.id, found.b.id, DISMISSED, user_id)
+            for school_id in (found.a.id, found.b.id):
+                _record(conn, school_id, "dismiss", user_id, {"pair": pair_id})
+
+        await self._write(fn)
+        return await self.pair(pair_id)
 
 
-async def _load(conn: AsyncConnection, school_id: int) -> Any:
-    row = (await conn.execute(select(schools).where(schools.c.id == school_id))).first()
-    if row is None:
-        raise NotFoundError(f"no school {school_id}")
-    return row
+def _check_pending(conn: Connection, pair_id: int) -> None:
+    status = conn.execute(select(pairs.c.status).where(pairs.c.id == pair_id)).scalar_one()
+    if status != PENDING:
+        raise ConflictError(f"possible duplicate {pair_id} was already {status}")
 
 
-async def _record(
-    conn: AsyncConnection, school_id: int, action: str, user_id: str, detail: dict[str, Any]
+def _record(
+    conn: Connection, school_id: int, action: str, user_id: str, detail: dict[str, Any]
 ) -> None:
-    await conn.execute(
+    conn.execute(
         insert(reviews).values(
             school_id=school_id, action=action, user_id=user_id, detail=detail, created_at=utcnow()
         )
     )
 
 
-async def _sources_of(
-    conn: AsyncConnection, school_ids: list[int]
-) -> dict[int, tuple[SourceInfo, ...]]:
-    found: dict[int, list[SourceInfo]] = {}
-    for start in range(0, len(school_ids), 500):
-        query = (
-            select(sources, documents.c.filename, documents.c.sha256)
-            .join(documents, documents.c.id == sources.c.document_id)
-            .where(sources.c.school_id.in_(school_ids[start : start + 500]))
-            .order_by(sources.c.id)
-        )
-        for r in await conn.execute(query):
-            found.setdefault(r.school_id, []).append(
-                SourceInfo(
-                    r.document_id,
-                    r.filename,
-                    r.sha256,
-                    r.page,
-                    r.span_start,
-                    r.span_end,
-                    r.snippet,
-                    r.extractor,
-                    r.task_id,
-                )
-            )
-    return {k: tuple(v) for k, v in found.items()}
-
-
-def _school(row: Any, found: Sequence[SourceInfo] = ()) -> SchoolInfo:
-    return SchoolInfo(
-        id=row.id,
-        name=row.name,
-        fields={k: getattr(row, k) for k in RECORD_FIELDS},
-        status=row.status,
-        merged_into=row.merged_into,
-        locked_fields=tuple(row.locked_fields or ()),
-        reviewed_by=row.reviewed_by,
-        sources=tuple(found),
-        identifiers=dict(row.identifiers or {}),
-    )
-
-
-__all__ = ["SaveItem", "SaveResult", "SchoolInfo", "SchoolStore", "SourceInfo"]
+__all__ = [
+    "EDITABLE",
+    "STATUSES",
+    "PairInfo",
+    "SaveItem",
+    "SaveResult",
+    "SchoolInfo",
+    "SchoolStore",
+    "SourceInfo",
+]

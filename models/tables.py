@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -151,6 +152,10 @@ class School(Base):
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # What the matcher compares a new record with: the facts of every record this school
+    # is known by (its sources, its reviewed values, its aliases), distinct. Kept here so a
+    # save reads one row per candidate instead of all of its sources.
+    match_facts: Mapped[Any | None] = mapped_column(JSON, nullable=True)
 
     __table_args__ = (
         Index("ix_schools_region_postal", "region", "postal_code"),
@@ -178,11 +183,96 @@ class SchoolSource(Base):
     # True when this evidence created the school: lets a repeated save report the same
     # {"saved", "merged"} split as the first one without storing anything else.
     created_school: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The record's facts as the matcher saw them (with the document's "shared phone" marks).
+    facts: Mapped[Any | None] = mapped_column(JSON, nullable=True)
 
     __table_args__ = (
         # A second save of the same evidence is a no-op: this is what makes save idempotent.
         UniqueConstraint("document_id", "page", "span_start", "extractor", name="evidence"),
     )
+
+
+class SchoolKey(Base):
+    """Blocking keys of the schools that are not merged away: (kind, value) -> school.
+
+    A save looks up each key of a record here, one index lookup each, to find the schools
+    worth comparing it with (``handlers.matching.blocking``).
+    """
+
+    __tablename__ = "school_keys"
+
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255), primary_key=True)
+    school_id: Mapped[int] = mapped_column(
+        ForeignKey("schools.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class SchoolPair(Base):
+    """Two schools that may be one: proposed by a save, decided by a person.
+
+    ``school_a`` < ``school_b``; one row per pair ever proposed, so a dismissed pair is
+    remembered and never proposed again.
+    """
+
+    __tablename__ = "school_pairs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    school_a: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    school_b: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    score: Mapped[float] = mapped_column(Float)
+    reasons: Mapped[Any] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # accepted, dismissed
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("school_a", "school_b", name="school_pair"),
+        Index("ix_school_pairs_status_score", "status", "score"),
+    )
+
+
+class SchoolMerge(Base):
+    """One merge of ``merged_id`` into ``keep_id``, with what it changed, so it can be undone.
+
+    ``kind``: ``auto`` (a save matched another document's school), ``document`` (one
+    document listed the school twice), ``review`` (a person merged or accepted a pair).
+    """
+
+    __tablename__ = "school_merges"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    keep_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    merged_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    reasons: Mapped[Any] = mapped_column(JSON, default=list)
+    # keep's fields before, and the ones this merge filled in: undo puts back those that
+    # still hold the filled value.
+    keep_before: Mapped[Any] = mapped_column(JSON)
+    filled: Mapped[Any] = mapped_column(JSON, default=dict)
+    merged_status: Mapped[str] = mapped_column(String(16))
+    source_ids: Mapped[Any] = mapped_column(JSON, default=list)
+    user_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    undone_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+
+
+class SchoolAlias(Base):
+    """Another name a school is known by, learned from review: the name of a school merged
+    into it by a person, or its name before an edit. A document printing it links."""
+
+    __tablename__ = "school_aliases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    origin: Mapped[str] = mapped_column(String(16))  # merge, edit
+    merge_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    user_id: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class ReviewAction(Base):
@@ -224,6 +314,10 @@ __all__ = [
     "Page",
     "ReviewAction",
     "School",
+    "SchoolAlias",
+    "SchoolKey",
+    "SchoolMerge",
+    "SchoolPair",
     "SchoolSource",
     "Task",
     "TaskEvent",

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from handlers.normalize import match_key
 from handlers.records import SchoolRecord
 from models.schools import SaveItem
 from pipeline.cli.runtime import Runtime, open_runtime
@@ -82,7 +81,8 @@ async def test_save_twice_leaves_identical_rows(db_url: str) -> None:
         before = [s.to_json() for s in await rt.schools.export()]
         steps = await rt.app.store.steps(task_id)
         records = [SchoolRecord.from_json(r) for r in steps["normalize"]["records"]]
-        items = [SaveItem(r, match_key(r.name)) for r in records]
+        groups = steps["normalize"]["groups"]
+        items = [SaveItem(records[g[0]], tuple(records[i] for i in g[1:])) for g in groups]
         again = await rt.schools.save(
             items, document_id=info.result["document_id"], task_id=task_id, extractor="rules"
         )

@@ -282,7 +282,7 @@ async def insert_xss_school(
         region="IL",
         postal_code="62701",
     )
-    item = SaveItem(record, "script alert 1 script")
+    item = SaveItem(record)
     await schools.save([item], document_id=document_id, task_id=task_id, extractor="test")
     return (await schools.search(text_query="alert"))[0].id
 

@@ -1,0 +1,172 @@
+"""What the matcher knows of each school in the database: its facts and blocking keys.
+
+A school is known by the facts of every record it holds (one per distinct record), plus —
+once a person has approved or edited it — its reviewed values, under its name and each
+alias. They are kept in ``schools.match_facts``; the blocking keys of the schools not
+merged away are rows of ``school_keys``. Both are kept up to date by every save, merge,
+unmerge and review, all on a synchronous connection inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, cast
+
+from sqlalchemy import Connection, Table, bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from handlers.matching.blocking import MAX_BLOCK, block_keys
+from handlers.matching.facts import Facts, facts_of
+from handlers.records import RECORD_FIELDS, Evidence, SchoolRecord
+from models.tables import School, SchoolAlias, SchoolKey, SchoolSource
+
+schools = cast(Table, School.__table__)
+sources = cast(Table, SchoolSource.__table__)
+keys = cast(Table, SchoolKey.__table__)
+aliases = cast(Table, SchoolAlias.__table__)
+
+KEY_LENGTH = 255
+_BY_KEY = (
+    select(keys.c.school_id)
+    .where(keys.c.kind == bindparam("kind"), keys.c.value == bindparam("value"))
+    .limit(MAX_BLOCK + 1)
+)
+_MEMBERS = select(schools.c.id, schools.c.status, schools.c.match_facts)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A school a record may be: its id and the facts it is known by."""
+
+    id: int
+    status: str
+    members: tuple[Facts, ...]
+
+
+def _canonical(facts: Facts) -> str:
+    return json.dumps(facts.to_json(), sort_keys=True)
+
+
+def distinct(found: Iterable[Facts]) -> list[Facts]:
+    seen: dict[str, Facts] = {}
+    for f in found:
+        seen.setdefault(_canonical(f), f)
+    return list(seen.values())
+
+
+def record_facts(row: Any) -> Facts:
+    """The facts a source row was saved with (older rows: computed from its record)."""
+    if row.facts:
+        return Facts.from_json(row.facts)
+    return facts_of(SchoolRecord.from_json(row.record))
+
+
+def row_record(row: Any) -> SchoolRecord:
+    """A school row's own values as a record."""
+    values = {k: getattr(row, k) for k in RECORD_FIELDS}
+    return SchoolRecord.of(row.name, Evidence(0, 0, 0, ""), values, row.identifiers)
+
+
+def add_keys(conn: Connection, school_id: int, found: Iterable[Facts]) -> None:
+    rows = [
+        {"kind": kind, "value": value[:KEY_LENGTH], "school_id": school_id}
+        for f in found
+        for kind, value in block_keys(f)
+    ]
+    if not rows:
+        return
+    upsert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    conn.execute(upsert(keys).on_conflict_do_nothing(), rows)
+
+
+def add_members(conn: Connection, school_id: int, current: Any, found: Sequence[Facts]) -> None:
+    """Let the matcher know ``school_id`` also by ``found`` (facts of records it gained).
+
+    ``current`` is the school's ``match_facts`` as read in this transaction.
+    """
+    known = {json.dumps(m, sort_keys=True) for m in current or []}
+    new = [f for f in distinct(found) if _canonical(f) not in known]
+    if not new:
+        return
+    conn.execute(
+        update(schools)
+        .where(schools.c.id == school_id)
+        .values(match_facts=[*(current or []), *(f.to_json() for f in new)])
+    )
+    add_keys(conn, school_id, new)
+
+
+def rebuild(conn: Connection, school_id: int) -> None:
+    """Recompute a school's facts and keys from its sources, review and aliases (after an
+    unmerge, an edit, an approval)."""
+    row = conn.execute(select(schools).where(schools.c.id == school_id)).one()
+    found = [record_facts(s) for s in conn.execute(_sources_of(school_id))]
+    reviewed = row_record(row)
+    if row.locked_fields:  # a person approved or edited it: its values are facts too
+        found.append(facts_of(reviewed))
+    names = conn.execute(select(aliases.c.name).where(aliases.c.school_id == school_id))
+    found += [facts_of(replace(reviewed, name=name)) for name in names.scalars()]
+    members = distinct(found)
+    conn.execute(
+        update(schools)
+        .where(schools.c.id == school_id)
+        .values(match_facts=[f.to_json() for f in members])
+    )
+    conn.execute(delete(keys).where(keys.c.school_id == school_id))
+    if row.status != "merged":
+        add_keys(conn, school_id, members)
+
+
+def _sources_of(school_id: int) -> Any:
+    return select(sources.c.facts, sources.c.record).where(sources.c.school_id == school_id)
+
+
+def drop_keys(conn: Connection, school_id: int) -> None:
+    """A school merged away is no candidate any more."""
+    conn.execute(delete(keys).where(keys.c.school_id == school_id))
+
+
+def candidates(conn: Connection, found: Sequence[Facts]) -> list[Candidate]:
+    """The schools sharing a blocking key with any of ``found``, in id order. A key shared
+    by more than MAX_BLOCK schools is skipped (see ``handlers.matching.blocking``)."""
+    ids: set[int] = set()
+    for kind, value in sorted({k for f in found for k in block_keys(f)}):
+        block = conn.execute(_BY_KEY, {"kind": kind, "value": value[:KEY_LENGTH]}).scalars()
+        hits = list(block)
+        if len(hits) <= MAX_BLOCK:
+            ids.update(hits)
+    if not ids:
+        return []
+    rows = conn.execute(_MEMBERS.where(schools.c.id.in_(sorted(ids))).order_by(schools.c.id))
+    return [
+        Candidate(r.id, r.status, tuple(Facts.from_json(m) for m in r.match_facts or []))
+        for r in rows
+        if r.status != "merged"
+    ]
+
+
+def reindex(conn: Connection) -> int:
+    """Facts and keys for every school that has none yet (schools saved by an older
+    version); returns how many."""
+    todo = conn.execute(select(schools.c.id).where(schools.c.match_facts.is_(None))).scalars()
+    count = 0
+    for school_id in list(todo):
+        rebuild(conn, school_id)
+        count += 1
+    return count
+
+
+__all__ = [
+    "Candidate",
+    "add_keys",
+    "add_members",
+    "candidates",
+    "distinct",
+    "drop_keys",
+    "rebuild",
+    "record_facts",
+    "reindex",
+    "row_record",
+]
