@@ -167,7 +167,11 @@ def _tidy_warnings(messages: list[str]) -> tuple[str, ...]:
 # --- one page -----------------------------------------------------------------------------
 
 
+_FIRED = [False]  # set by the alarm itself, for when its exception cannot propagate
+
+
 def _on_alarm(signum: int, frame: FrameType | None) -> None:
+    _FIRED[0] = True
     raise _PageTimeout
 
 
@@ -177,14 +181,20 @@ def _run_with_deadline(fn: Callable[[], _T], seconds: float) -> _T:
     if not usable:
         return fn()
     previous = signal.signal(signal.SIGALRM, _on_alarm)
+    _FIRED[0] = False
     try:
         signal.setitimer(signal.ITIMER_REAL, seconds)
         try:
-            return fn()
+            result = fn()
         finally:
             # If the alarm fires between fn() returning and this line, the one-shot timer
             # is already spent; the outer finally still restores the handler.
             signal.setitimer(signal.ITIMER_REAL, 0)
+        if _FIRED[0]:
+            # The alarm went off inside a finalizer, whose exception Python can only report
+            # as unraisable, and fn() went on: the deadline passed all the same.
+            raise _PageTimeout
+        return result
     finally:
         signal.signal(signal.SIGALRM, previous)
 

@@ -2,9 +2,10 @@
 read one column after the other, as a person reads it.
 
 Gutters are character columns that no line's text crosses (a few stray lines allowed). A
-gutter splits the page into flows when there are at most two of them, every flow is wide
-enough to hold running text, and many lines have text on both sides; otherwise the page is
-one flow (a table nobody recognised keeps its rows whole for the line readers).
+gutter splits the page into flows when there are at most two of them (or when the columns
+repeat the same kinds of content side by side: "name | phone | name | phone"), every flow is
+wide enough to hold running text, and many lines have text on both sides; otherwise the
+page is one flow (a table nobody recognised keeps its rows whole for the line readers).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from handlers.reader.layout import Line
+from handlers.reader.recognise import kind_of
 
 _MAX_GUTTERS = 2
 _MIN_FLOW_WIDTH = 20
@@ -58,7 +60,9 @@ def gutters(lines: list[Line]) -> list[tuple[int, int]]:
             if x - start >= _MIN_GUTTER and x <= right:
                 found.append((start, x))
         x += 1
-    if not found or len(found) > _MAX_GUTTERS:
+    if len(found) > _MAX_GUTTERS:
+        found = _periodic(text_lines, found, left, right)
+    if not found:
         return []
     edges = [left, *[g for pair in found for g in pair], right + 1]
     widths = [edges[k + 1] - edges[k] for k in range(0, len(edges), 2)]
@@ -70,6 +74,29 @@ def gutters(lines: list[Line]) -> list[tuple[int, int]]:
         if ln.cells[0].start < found[0][0] and ln.cells[-1].end > found[-1][1]
     )
     return found if both >= _BOTH_SIDES_SHARE * len(text_lines) else []
+
+
+def _periodic(
+    lines: list[Line], found: list[tuple[int, int]], left: int, right: int
+) -> list[tuple[int, int]]:
+    """Columns that repeat the same kinds side by side ("name | phone | name | phone"): the
+    gutters between the repetitions, so each copy is read as one flow."""
+    edges = [left, *[g for pair in found for g in pair], right + 1]
+    columns = [(edges[k], edges[k + 1]) for k in range(0, len(edges), 2)]
+    kinds = [_column_kind(lines, lo, hi) for lo, hi in columns]
+    n = len(columns)
+    for period in range(1, n // 2 + 1):
+        copies = n // period
+        if n % period or copies > _MAX_GUTTERS + 1:
+            continue
+        if all(kinds[i] == kinds[i + period] for i in range(n - period)):
+            return [found[period * c - 1] for c in range(1, copies)]
+    return []
+
+
+def _column_kind(lines: list[Line], lo: int, hi: int) -> str:
+    kinds = Counter(kind_of(c.text) for ln in lines for c in ln.cells if lo <= c.start < hi)
+    return str(kinds.most_common(1)[0][0]) if kinds else ""
 
 
 def split_flows(lines: list[Line], used: set[int]) -> list[Flow]:

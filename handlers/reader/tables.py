@@ -32,6 +32,7 @@ from handlers.reader.lexicon import (
     header_role,
 )
 from handlers.reader.recognise import Kind, is_grades, is_phone, kind_of, letters
+from handlers.rules_fields import parse_csz
 
 _MIN_HEADER_CELLS = 2
 _MAX_HEADER_WORDS = 6
@@ -338,8 +339,11 @@ def read_table(
     if name is None:
         return nothing
     type_columns(columns, placed, name)
+    # columns every full row fills; lines holding only pieces of wrapped cells do not count
+    counts = sorted(len(p) for p in placed)
+    full = [p for p in placed if len(p) >= counts[(3 * len(counts)) // 4]]
     anchors = {
-        k for k in range(len(columns)) if sum(k in p for p in placed) >= _ANCHOR_SHARE * len(placed)
+        k for k in range(len(columns)) if sum(k in p for p in full) >= _ANCHOR_SHARE * len(full)
     }
     anchors.add(name)
     reading = _Reading(columns, anchors, name)
@@ -408,12 +412,12 @@ def _owner(starts: list[int], i: int) -> int | None:
 def _line_kind(line: Line, placed: dict[int, list[str]], reading: _Reading) -> str:
     filled = set(placed)
     anchored = len(filled & reading.anchors)
-    if anchored * 2 >= len(reading.anchors) and len(line.cells) >= 2:
+    if anchored * 2 > len(reading.anchors) and len(line.cells) >= 2:
         return "row"
     if len(line.cells) == 1 and CONTEXT_HEADING.match(line.cells[0].text):
         return "context"
     text_only = all(reading.columns[k].role in _TEXT_ROLES for k in filled)
-    if text_only and anchored * 2 < len(reading.anchors) and len(line.cells) <= 2:
+    if text_only and len(line.cells) <= 3:  # not a row: pieces of wrapped cells
         return "more"
     if len(reading.anchors) == 1 and reading.name in filled and len(line.cells) == 1:
         return "row"  # a one-column list under its header
@@ -475,6 +479,8 @@ def _record(row: Row, reading: _Reading) -> TableRecord | None:
         elif role == Role.GRADES:
             if is_grades(value) or column.header:
                 values["grades"] = value
+        elif role == Role.ADDRESS:
+            values.update(_address(row.values[k]))
         elif role in _KEEP:
             values[_KEEP[role]] = value
     if low and high:
@@ -497,6 +503,21 @@ _KEEP = {
 
 
 _ID_WORDS = frozenset(["code", "codigo", "id", "number", "no", "num", "cod", "de", "do"])
+
+
+def _address(pieces: list[str]) -> dict[str, str]:
+    """An address cell; a wrapped piece that is a city, state and ZIP line fills those."""
+    out: dict[str, str] = {}
+    street: list[str] = []
+    for piece in pieces:
+        place = parse_csz(piece)
+        if place is not None and street:
+            for key, value in place.items():
+                out.setdefault(key, value)
+        else:
+            street.append(piece)
+    out["address"] = " ".join(street)
+    return out
 
 
 def _scheme(header: str) -> str:

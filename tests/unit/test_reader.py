@@ -324,14 +324,6 @@ def test_organisations_that_are_not_schools_are_dropped() -> None:
 # --- time and warnings ------------------------------------------------------------------------
 
 
-def test_a_page_too_slow_to_read_gives_a_warning_not_a_stall() -> None:
-    """read_chunk runs in a pool process's main thread, where the deadline is enforced."""
-    lines = "\n".join(f"LINCOLN ELEMENTARY SCHOOL NUMBER {n} OF THE COUNTY" for n in range(20_000))
-    result = read_chunk(Chunk(0, 7, lines), timeout_s=0.05)
-    assert result.records == ()
-    assert result.warnings == ("page 7: reading took longer than 0.05s; skipped",)
-
-
 def test_an_upper_case_page_of_800_lines_is_read() -> None:
     """The old prose expression backtracked super-linearly here (37 s); the bench times it."""
     page = "\n".join(
