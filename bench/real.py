@@ -25,7 +25,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from handlers.matching.dedupe import merge_duplicates
-from handlers.normalize import normalize_grades, normalize_record, normalize_region
+from handlers.normalize import normalize_document, normalize_grades, normalize_region
 from handlers.reader.extractor import OfflineReader, read_chunk
 from handlers.records import Chunk, SchoolRecord
 from handlers.text import extract_pages
@@ -143,7 +143,7 @@ def run_one(pdf: Path, show: bool) -> DocScore:
     want = json.loads(pdf.with_suffix(".json").read_text(encoding="utf-8"))
     started = time.perf_counter()
     records = asyncio.run(_extract(pdf))
-    got = merge_duplicates([normalize_record(r) for r in records])
+    got = merge_duplicates(normalize_document(records))
     elapsed = time.perf_counter() - started
     res = score(got, want, show)
     print(

@@ -45,8 +45,11 @@ Kind
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import replace
 from urllib.parse import urlsplit, urlunsplit
 
@@ -459,11 +462,58 @@ def _plausible(number: phonenumbers.PhoneNumber) -> bool:
     return number.country_code == 1 and _NANP.fullmatch(national) is not None
 
 
+_NANP_SHAPE = re.compile(r"^(?:\+?1[\s.-]?)?\(?[2-9]\d{2}\)?[\s.-]?\d{3}[\s.-]\d{4}\b")
+_POSTAL_COUNTRY = (
+    (re.compile(r"^\d{5}-\d{3}$"), "BR"),  # CEP
+    (re.compile(r"^[1-9]\d{5}$"), "IN"),  # PIN code
+    (re.compile(r"^[A-Z]\d[A-Z] ?\d[A-Z]\d$", re.IGNORECASE), "CA"),
+    (re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$", re.IGNORECASE), "GB"),
+)
+
+
+def _country_hint(r: SchoolRecord) -> str | None:
+    """What one record says about its country: stated, a state with its ZIP, a phone in
+    international form, or a postal code of one country's shape."""
+    country = normalize_country(r.country) or infer_country(r.region, r.postal_code)
+    if country:
+        return country
+    phone = (r.phone or "").strip()
+    if phone.startswith("+"):
+        with contextlib.suppress(phonenumbers.NumberParseException):
+            found = phonenumbers.region_code_for_number(phonenumbers.parse(phone, None))
+            if found and found != "ZZ":
+                return str(found)
+    postal = (r.postal_code or "").strip()
+    for pattern, code in _POSTAL_COUNTRY:
+        if pattern.match(postal):
+            return code
+    return "US" if phone and _NANP_SHAPE.match(phone) else None
+
+
+def document_country(records: Sequence[SchoolRecord]) -> str | None:
+    """The country of a document, from what its records say (not a US default): the most
+    common hint when at least 60% of the hints agree, else None."""
+    hints = Counter(h for h in map(_country_hint, records) if h)
+    if not hints:
+        return None
+    country, votes = hints.most_common(1)[0]
+    return country if votes >= 0.6 * sum(hints.values()) else None
+
+
 def normalize_phone(phone: str | None, country: str | None) -> str | None:
     if phone is None or not phone.strip():
         return None
     raw = " ".join(phone.split())
-    region = country if country and len(country) == 2 else "US"
+    region = country if country and len(country) == 2 else None
+    if region is None:
+        # No country known: only numbers that say where they are can be read. A North
+        # American shape, "(217) 555-0123", is one; "0484 234 5678" could be anywhere.
+        if raw.startswith("+"):
+            region = None
+        elif _NANP_SHAPE.match(raw):
+            region = "US"
+        else:
+            return raw
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
@@ -638,9 +688,16 @@ def _clean_place(value: str | None) -> str | None:
     return text
 
 
-def normalize_record(r: SchoolRecord) -> SchoolRecord:
-    """``r`` with canonical values; the evidence is kept as is."""
-    country = normalize_country(r.country) or infer_country(r.region, r.postal_code)
+def normalize_document(records: Sequence[SchoolRecord]) -> list[SchoolRecord]:
+    """Every record of one document normalized, the document's country filling theirs."""
+    country = document_country(records)
+    return [normalize_record(r, country) for r in records]
+
+
+def normalize_record(r: SchoolRecord, country_hint: str | None = None) -> SchoolRecord:
+    """``r`` with canonical values; the evidence is kept as is. ``country_hint`` is the
+    document's country, for a record that does not show its own."""
+    country = normalize_country(r.country) or infer_country(r.region, r.postal_code) or country_hint
     name = normalize_name(r.name) or " ".join(r.name.split())
     grades = normalize_grades(r.grades)
     return replace(
@@ -662,10 +719,12 @@ def normalize_record(r: SchoolRecord) -> SchoolRecord:
 __all__ = [
     "KINDS",
     "canonical_name",
+    "document_country",
     "infer_country",
     "infer_kind",
     "match_key",
     "normalize_country",
+    "normalize_document",
     "normalize_grades",
     "normalize_name",
     "normalize_phone",

@@ -20,7 +20,7 @@ from handlers.extractor import Extractor
 from handlers.extractors import Extractors
 from handlers.llm.extractor import InvalidReplyError
 from handlers.matching.dedupe import group_duplicates
-from handlers.normalize import normalize_record
+from handlers.normalize import normalize_document
 from handlers.records import ChunkResult, PageText, SchoolRecord
 from handlers.settings import PdfSettings
 from handlers.text import TextResult, count_pages, extract_page_range, require_text
@@ -246,7 +246,7 @@ def _normalize_all(stored: dict[str, Any]) -> dict[str, Any]:
     records: list[SchoolRecord] = []
     for name in sorted(stored):
         records.extend(ChunkResult.from_json(stored[name]).records)
-    normalized = [normalize_record(r) for r in records]
+    normalized = normalize_document(records)
     return {
         "records": [r.to_json() for r in normalized],
         "groups": group_duplicates(normalized),

@@ -182,6 +182,8 @@ def test_kind(
         ("360.965.0400 x12", "US", "+13609650400 ext. 12"),
         ("(08) 9384 1234", "AU", "+61893841234"),
         ("(217) 555-0123", None, "+12175550123"),
+        ("0484 234 5678", None, "0484 234 5678"),  # no country known: not read as a US number
+        ("+91 484 234 5678", None, "+914842345678"),
         ("  call office ", "US", "call office"),
     ],
 )
@@ -278,3 +280,18 @@ def test_merge_duplicates_keeps_numbered_campuses_apart() -> None:
     names = ["Equitas Academy 4", "Equitas Academy 6", "Discovery Charter", "Discovery Charter II"]
     merged = merge_duplicates([rec(n, city="Los Angeles") for n in names])
     assert [m.name for m in merged] == names
+
+
+def test_the_document_says_its_country_not_a_us_default() -> None:
+    from handlers.normalize import document_country, normalize_document
+
+    brazil = [rec("ALDEIA A", postal_code="11680-000"), rec("ALDEIA B", postal_code="11680-001")]
+    assert document_country(brazil) == "BR"
+    india = [rec("GPS-X", phone="+91 484 234 5678"), rec("GPS-Y", postal_code="682001")]
+    assert document_country(india) == "IN"
+    assert document_country([rec("X"), rec("Y")]) is None  # nothing said: no country
+    mixed = [rec("A", postal_code="11680-000"), rec("B", region="IL", postal_code="62701")]
+    assert document_country(mixed) is None  # no clear majority
+    us = [rec("A", region="IL", postal_code="62701"), rec("B", phone="(217) 555-0100")]
+    assert [r.country for r in normalize_document(us)] == ["US", "US"]
+    assert normalize_document(india)[0].phone == "+914842345678"
