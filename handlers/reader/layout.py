@@ -43,6 +43,15 @@ class Line:
     def end(self) -> int:
         return self.offset + len(self.text)
 
+    def part(self, lo: int, hi: int) -> Line:
+        """The line between character columns ``lo`` and ``hi`` (cells by where they start),
+        blanks elsewhere: one of two tables printed side by side."""
+        cells = tuple(c for c in self.cells if lo <= c.start < hi)
+        if not cells:
+            return Line(self.index, self.offset, "", ())
+        start, end = cells[0].start, cells[-1].end
+        return Line(self.index, self.offset, " " * start + self.text[start:end], cells)
+
 
 def split_cells(text: str, offset: int) -> tuple[Cell, ...]:
     cells: list[Cell] = []

@@ -28,6 +28,7 @@ from handlers.reader.tables import (
     find_other_header,
     heading,
     read_table,
+    side_by_side,
 )
 from handlers.rules import extract_text as read_lines
 
@@ -57,11 +58,11 @@ def read_page(
     if other is not None and _continues(other, lines):
         used |= _until_next_header(lines, 0)
     elif carried is not None:
-        result = read_table(lines, 0, carried, headings)
-        if len(result.records) >= _MIN_CARRIED_ROWS:
-            found += [_from_table(r) for r in result.records]
-            used |= result.used
-            headings = result.context
+        records, taken, _, in_force = _read_tables(lines, 0, carried, headings)
+        if len(records) >= _MIN_CARRIED_ROWS:
+            found += records
+            used |= taken
+            headings = in_force
     i = 0
     while i < len(lines):
         header = find_header(lines, i) if i not in used else None
@@ -70,11 +71,10 @@ def read_page(
         if header is None:
             i += 1
             continue
-        result = read_table(lines, i + 1, header, headings)
-        used |= set(header.lines) | result.used
-        found += [_from_table(r) for r in result.records]
-        headings = result.context
-        i = max(result.end, i + 1)
+        records, taken, end, headings = _read_tables(lines, i + 1, header, headings)
+        used |= set(header.lines) | taken
+        found += records
+        i = max(end, i + 1)
     for flow in split_flows(lines, used):
         for item in read_lines(flow.text, boilerplate):
             start, end = flow.page_offset(item.start), flow.page_offset(max(item.end - 1, 0)) + 1
@@ -117,6 +117,24 @@ def _tidy_name(found: Found) -> Found:
     if grades and not values.get("grades"):
         values["grades"] = grades
     return replace(found, name=name, values=values)
+
+
+def _read_tables(
+    lines: list[Line], start: int, header: Header, headings: dict[str, str]
+) -> tuple[list[Found], set[int], int, dict[str, str]]:
+    """The table under ``header``, or each of the tables printed side by side under it."""
+    found: list[Found] = []
+    used: set[int] = set()
+    end = start
+    context = headings
+    for part, lo, hi in side_by_side(header):
+        view = lines if (lo, hi) == (0, 1 << 30) else [ln.part(lo, hi) for ln in lines]
+        result = read_table(view, start, part, headings)
+        found += [_from_table(r) for r in result.records]
+        used |= result.used
+        end = max(end, result.end)
+        context = result.context
+    return found, used, end, context
 
 
 def _until_next_header(lines: list[Line], i: int) -> set[int]:

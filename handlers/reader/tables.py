@@ -32,6 +32,7 @@ from handlers.reader.lexicon import (
     header_role,
 )
 from handlers.reader.recognise import Kind, is_grades, is_phone, kind_of, letters
+from handlers.rules import SIGNOFF
 from handlers.rules_fields import parse_csz
 
 _MIN_HEADER_CELLS = 2
@@ -124,6 +125,32 @@ def _cell_roles(text: str) -> set[Role]:
     """Roles a header cell names, also in "Member/Address" or "Secretary & e-mail"."""
     parts = [text, *re.split(r"[/&,]", text)]
     return {r for r in (header_role(p) for p in parts) if r is not None}
+
+
+def side_by_side(header: Header) -> list[tuple[Header, int, int]]:
+    """The header, or its copies when it names the same columns two or three times side by
+    side (two tables on one page): each with the character columns [lo, hi) it covers."""
+    roles, n = header.roles, len(header.roles)
+    for period in range(2, n // 2 + 1):
+        copies = n // period
+        if n % period or copies > 3 or not Header((), (), roles[:period]).names_school:
+            continue
+        if any(roles[k] != roles[k + period] for k in range(n - period)):
+            continue
+        parts = []
+        for c in range(copies):
+            cells = header.cells[c * period : (c + 1) * period]
+            lo = 0 if c == 0 else (header.cells[c * period - 1].end + cells[0].start) // 2
+            hi = (
+                1 << 30
+                if c == copies - 1
+                else (cells[-1].end + header.cells[(c + 1) * period].start) // 2
+            )
+            parts.append(
+                (Header(header.lines, cells, roles[c * period : (c + 1) * period]), lo, hi)
+            )
+        return parts
+    return [(header, 0, 1 << 30)]
 
 
 def _header_like(cells: tuple[Cell, ...]) -> bool:
@@ -370,6 +397,8 @@ def _rows(
             continue
         placed = place(line, reading.columns)
         kind = _line_kind(line, placed, reading)
+        if kind == "end":
+            break
         if kind == "miss":
             misses += 1
             if misses >= _MAX_MISSES:
@@ -410,6 +439,8 @@ def _owner(starts: list[int], i: int) -> int | None:
 
 
 def _line_kind(line: Line, placed: dict[int, list[str]], reading: _Reading) -> str:
+    if SIGNOFF.match(line.plain):
+        return "end"  # "Sincerely,": a letter's table is over, its signer follows
     filled = set(placed)
     anchored = len(filled & reading.anchors)
     if anchored * 2 > len(reading.anchors) and len(line.cells) >= 2:
@@ -485,8 +516,9 @@ def _record(row: Row, reading: _Reading) -> TableRecord | None:
             values[_KEEP[role]] = value
     if low and high:
         values["grades"] = f"{low}-{high}"
-    first, last = row.lines[0], row.lines[-1]
-    return TableRecord(name, first.offset, last.end, values, identifiers)
+    # from the row's first cell: a table printed beside another starts mid-line
+    start = min(c.offset for ln in row.lines for c in ln.cells)
+    return TableRecord(name, start, row.lines[-1].end, values, identifiers)
 
 
 _NAME_KINDS = (Kind.TEXT, Kind.GRADES, Kind.ID)  # "Middle School No. 5", "PS-41"

@@ -352,3 +352,24 @@ def test_pages_read_with_low_confidence_are_named_in_a_warning() -> None:
     assert extraction_warnings(pages, nothing, "hybrid") == [
         "no schools recognised on any page, though 2 pages have text (pages 3-4)"
     ]
+
+
+def test_two_tables_side_by_side_under_one_header_row() -> None:
+    """An Iraqi list prints two tables per page: the header names its columns twice."""
+    page = (
+        "No.  School                   City            No.  School                   City\n"
+        "1    Al-Noor Primary          Basra           21   Al-Rasheed Secondary     Mosul\n"
+        "2    Al-Amal Girls School     Basra           22   Dijla Primary            Mosul\n"
+        "3    Al-Fajr Intermediate     Najaf           23   Al-Zahraa School         Erbil\n"
+    )
+    found = read_page(page)
+    assert sorted((f.name, f.values["city"]) for f in found) == [
+        ("Al-Amal Girls School", "Basra"),
+        ("Al-Fajr Intermediate", "Najaf"),
+        ("Al-Noor Primary", "Basra"),
+        ("Al-Rasheed Secondary", "Mosul"),
+        ("Al-Zahraa School", "Erbil"),
+        ("Dijla Primary", "Mosul"),
+    ]
+    right = next(f for f in found if f.name == "Dijla Primary")
+    assert page[right.start : right.end].split() == ["22", "Dijla", "Primary", "Mosul"]
