@@ -76,6 +76,11 @@ def _cde(row: dict[str, str]) -> SchoolRecord:
     )
 
 
+def nces_records(path: Path) -> list[SchoolRecord]:
+    """Every school of an NCES list (any state's export) as a normalized record."""
+    return [_nces(r) for r in _read(path)]
+
+
 def _half(key: str) -> int:
     return zlib.crc32(key.encode()) % 2
 
@@ -105,4 +110,4 @@ def load(data: Path = DATA) -> tuple[list[Row], list[Row]]:
     return side_a, side_b
 
 
-__all__ = ["DATA", "HELD_BACK", "TRAIN", "Row", "load"]
+__all__ = ["DATA", "HELD_BACK", "TRAIN", "Row", "load", "nces_records"]

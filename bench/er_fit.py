@@ -38,7 +38,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bench.er_data import HELD_BACK, TRAIN, Row, load
-from handlers.matching.blocking import MAX_BLOCK, block_keys
+from handlers.matching.blocking import MAX_BLOCK, block_keys, lookup_keys
 from handlers.matching.compare import levels
 from handlers.matching.facts import Facts, facts_of, mark_shared
 from handlers.matching.matcher import APART
@@ -84,7 +84,7 @@ def candidates(
     allowed = set(keep) if keep is not None else None
     found: set[Pair] = set()
     for i, f in enumerate(left):
-        for key in block_keys(f):
+        for key in lookup_keys(f):
             block = index.get(key, [])
             if len(block) <= MAX_BLOCK:
                 found.update((i, j) for j in block if allowed is None or (i, j) in allowed)

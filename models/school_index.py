@@ -9,31 +9,66 @@ unmerge and review, all on a synchronous connection inside the caller's transact
 
 from __future__ import annotations
 
+import functools
 import json
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, cast
+from typing import Any
+from typing import cast as typed
 
-from sqlalchemy import Connection, Table, bindparam, delete, select, update
+from sqlalchemy import (
+    Connection,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    delete,
+    literal,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
-from handlers.matching.blocking import MAX_BLOCK, block_keys
+from handlers.matching.blocking import MAX_BLOCK, block_keys, lookup_keys
 from handlers.matching.facts import Facts, facts_of
 from handlers.records import RECORD_FIELDS, Evidence, SchoolRecord
 from models.tables import School, SchoolAlias, SchoolKey, SchoolSource
 
-schools = cast(Table, School.__table__)
-sources = cast(Table, SchoolSource.__table__)
-keys = cast(Table, SchoolKey.__table__)
-aliases = cast(Table, SchoolAlias.__table__)
+schools = typed(Table, School.__table__)
+sources = typed(Table, SchoolSource.__table__)
+keys = typed(Table, SchoolKey.__table__)
+aliases = typed(Table, SchoolAlias.__table__)
 
 KEY_LENGTH = 255
-_BY_KEY = (
-    select(keys.c.school_id)
-    .where(keys.c.kind == bindparam("kind"), keys.c.value == bindparam("value"))
-    .limit(MAX_BLOCK + 1)
-)
-_MEMBERS = select(schools.c.id, schools.c.status, schools.c.match_facts)
+MEMBERS_CACHED = 65536  # distinct match_facts texts kept decoded
+
+
+@functools.cache
+def _blocks(count: int) -> Any:
+    """One statement looking ``count`` keys up: each block cut after MAX_BLOCK + 1 rows (a
+    longer one is then skipped), joined to its schools' facts as stored text (decoded once
+    per distinct text, ``_decoded``). One round trip per record, whatever it finds."""
+    parts = [
+        select(keys.c.school_id, literal(i).label("key"))
+        .where(keys.c.kind == bindparam(f"kind{i}"), keys.c.value == bindparam(f"value{i}"))
+        .limit(MAX_BLOCK + 1)
+        .subquery()
+        for i in range(count)
+    ]
+    found = union_all(*(select(p.c.school_id, p.c.key) for p in parts)).subquery()
+    return select(
+        found.c.school_id,
+        found.c.key,
+        schools.c.status,
+        cast(schools.c.match_facts, Text).label("facts"),
+    ).join(schools, schools.c.id == found.c.school_id)
+
+
+@functools.lru_cache(maxsize=MEMBERS_CACHED)
+def _decoded(text: str | None) -> tuple[Facts, ...]:
+    return tuple(Facts.from_json(m) for m in json.loads(text or "null") or [])
 
 
 @dataclass(frozen=True)
@@ -131,20 +166,37 @@ def drop_keys(conn: Connection, school_id: int) -> None:
 def candidates(conn: Connection, found: Sequence[Facts]) -> list[Candidate]:
     """The schools sharing a blocking key with any of ``found``, in id order. A key shared
     by more than MAX_BLOCK schools is skipped (see ``handlers.matching.blocking``)."""
-    ids: set[int] = set()
-    for kind, value in sorted({k for f in found for k in block_keys(f)}):
-        block = conn.execute(_BY_KEY, {"kind": kind, "value": value[:KEY_LENGTH]}).scalars()
-        hits = list(block)
-        if len(hits) <= MAX_BLOCK:
-            ids.update(hits)
-    if not ids:
-        return []
-    rows = conn.execute(_MEMBERS.where(schools.c.id.in_(sorted(ids))).order_by(schools.c.id))
+    wanted = sorted({k for f in found for k in lookup_keys(f)})
+    params: dict[str, str] = {}
+    for i, (kind, value) in enumerate(wanted):
+        params |= {f"kind{i}": kind, f"value{i}": value[:KEY_LENGTH]}
+    by_key: dict[int, list[int]] = defaultdict(list)
+    rows: dict[int, Any] = {}
+    for row in conn.execute(_blocks(len(wanted)), params):
+        by_key[row.key].append(row.school_id)
+        rows[row.school_id] = row
+    kept = {i for block in by_key.values() if len(block) <= MAX_BLOCK for i in block}
     return [
-        Candidate(r.id, r.status, tuple(Facts.from_json(m) for m in r.match_facts or []))
-        for r in rows
-        if r.status != "merged"
+        Candidate(i, rows[i].status, _decoded(rows[i].facts))
+        for i in sorted(kept)
+        if rows[i].status != "merged"
     ]
+
+
+def rekey(conn: Connection) -> int:
+    """Blocking keys again for every school not merged away, from its stored facts (when
+    what the keys are changes); returns how many schools."""
+    conn.execute(delete(keys))
+    count = 0
+    rows = conn.execute(
+        select(schools.c.id, cast(schools.c.match_facts, Text).label("facts")).where(
+            schools.c.status != "merged"
+        )
+    )
+    for school_id, text in list(rows):
+        add_keys(conn, school_id, _decoded(text))
+        count += 1
+    return count
 
 
 def reindex(conn: Connection) -> int:
@@ -168,5 +220,6 @@ __all__ = [
     "rebuild",
     "record_facts",
     "reindex",
+    "rekey",
     "row_record",
 ]

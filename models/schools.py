@@ -32,7 +32,7 @@ from models.school_views import (
     sources_of,
 )
 from models.tables import ReviewAction, School, SchoolAlias, SchoolPair, SchoolSource
-from pipeline.errors import ConflictError, NotFoundError
+from pipeline.errors import ConfirmationNeeded, ConflictError, NotFoundError
 
 schools = cast(Table, School.__table__)
 sources = cast(Table, SchoolSource.__table__)
@@ -279,7 +279,7 @@ class SchoolStore:
         rejected = [r.id for r in (keep, other) if r.status == "rejected"]
         if rejected and not confirm:
             ids = " and ".join(str(i) for i in rejected)
-            raise ConflictError(
+            raise ConfirmationNeeded(
                 f"school {ids} was rejected; merging it needs confirmation (--confirm)"
             )
         merge_id = fold(conn, keep, other, kind="review", user_id=user_id, learn_alias=True)

@@ -131,7 +131,8 @@ class School(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(255))
-    match_key: Mapped[str] = mapped_column(String(255), index=True)
+    # The name as the matcher spells it (blocking itself uses school_keys).
+    match_key: Mapped[str] = mapped_column(String(255))
     kind: Mapped[str | None] = mapped_column(String(32), nullable=True)
     address: Mapped[str | None] = mapped_column(String(255), nullable=True)
     city: Mapped[str | None] = mapped_column(String(128), nullable=True)
@@ -156,13 +157,6 @@ class School(Base):
     # is known by (its sources, its reviewed values, its aliases), distinct. Kept here so a
     # save reads one row per candidate instead of all of its sources.
     match_facts: Mapped[Any | None] = mapped_column(JSON, nullable=True)
-
-    __table_args__ = (
-        Index("ix_schools_region_postal", "region", "postal_code"),
-        Index("ix_schools_region_city", "region", "city"),
-        Index("ix_schools_postal_code", "postal_code"),
-        Index("ix_schools_city", "city"),
-    )
 
 
 class SchoolSource(Base):

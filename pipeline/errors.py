@@ -4,6 +4,7 @@
     ├── ConfigError            bad settings or URL; fix the configuration
     ├── NotFoundError          a task, school or document id that does not exist
     ├── ConflictError          the object's state does not allow this (retry a running task)
+    │   └── ConfirmationNeeded ... unless the user confirms (merging a rejected school)
     ├── TaskLimitError         a user already has the maximum number of active tasks
     ├── StoreError             the database failed in a way we could not absorb
     │   └── SchemaError        the database schema is behind the code
@@ -33,6 +34,10 @@ class NotFoundError(SchoolxError):
 
 class ConflictError(SchoolxError):
     """The request does not fit the object's current state."""
+
+
+class ConfirmationNeeded(ConflictError):
+    """Allowed only when the user says so again: ask, then repeat with confirmation."""
 
 
 class TaskLimitError(SchoolxError):

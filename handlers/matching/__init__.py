@@ -7,7 +7,7 @@ Both dedupe paths use it: within one document (``handlers.normalize``) and again
 database on save (``models.schools``).
 """
 
-from handlers.matching.blocking import block_keys
+from handlers.matching.blocking import block_keys, lookup_keys
 from handlers.matching.facts import Facts, facts_of, mark_shared
 from handlers.matching.matcher import (
     AUTO_MERGE,
@@ -36,6 +36,7 @@ __all__ = [
     "compare",
     "facts_of",
     "judge",
+    "lookup_keys",
     "mark_shared",
     "match",
     "outcome",

@@ -5,66 +5,66 @@ Per level: weight = log2(m / u); the comment gives the counts behind it (linked
 candidate pairs, other candidate pairs) in the training half.
 """
 
-PRIOR = -2.647
+PRIOR = -2.592
 AUTO_MERGE = 3.5
 REVIEW = 0.5
 
 WEIGHTS: dict[str, dict[str, float]] = {
     "contact": {
-        "-/box": 1.318,  # m 337, u 848
-        "-/differs": -2.986,  # m 588, u 29235
-        "-/same": 4.991,  # m 3998, u 788
-        "differs/box": -2.419,  # m 21, u 719
-        "differs/differs": -5.47,  # m 98, u 27317
-        "differs/same": 1.416,  # m 207, u 486
-        "near/box": -1.785,  # m 3, u 75
-        "near/differs": -5.458,  # m 6, u 1788
-        "near/same": 1.212,  # m 23, u 63
-        "same/box": 10.018,  # m 248, u 1
-        "same/differs": 8.665,  # m 421, u 6
-        "same/same": 11.173,  # m 3505, u 9
-        "shared/box": 2.541,  # m 66, u 71
-        "shared/differs": 1.726,  # m 78, u 148
-        "shared/same": 2.803,  # m 260, u 233
-        "differs/-": -3.802,  # m 326, u 28522
-        "near/-": -3.243,  # m 32, u 1926
-        "same/-": 10.629,  # m 4174, u 16
-        "shared/-": 2.485,  # m 404, u 452
+        "-/box": 1.395,  # m 337, u 774
+        "-/differs": -2.989,  # m 587, u 28144
+        "-/same": 4.935,  # m 3998, u 788
+        "differs/box": -2.317,  # m 21, u 645
+        "differs/differs": -5.481,  # m 97, u 26230
+        "differs/same": 1.361,  # m 207, u 486
+        "near/box": -1.84,  # m 3, u 75
+        "near/differs": -5.513,  # m 6, u 1788
+        "near/same": 1.157,  # m 23, u 63
+        "same/box": 9.963,  # m 248, u 1
+        "same/differs": 8.61,  # m 421, u 6
+        "same/same": 11.118,  # m 3505, u 9
+        "shared/box": 2.486,  # m 66, u 71
+        "shared/differs": 1.671,  # m 78, u 148
+        "shared/same": 2.749,  # m 260, u 233
+        "differs/-": -3.802,  # m 325, u 27361
+        "near/-": -3.298,  # m 32, u 1926
+        "same/-": 10.575,  # m 4174, u 16
+        "shared/-": 2.43,  # m 404, u 452
     },
     "district": {
-        "differs": -2.42,  # m 376, u 12618
-        "same": 0.705,  # m 4505, u 17312
-        "similar": -1.412,  # m 62, u 1041
+        "differs": -2.339,  # m 375, u 11457
+        "same": 0.65,  # m 4505, u 17309
+        "similar": -1.467,  # m 62, u 1041
     },
     "grades": {
-        "disjoint": -10.258,  # m 1, u 10938
-        "overlap": -2.472,  # m 300, u 9931
-        "same": 1.875,  # m 4402, u 7147
+        "disjoint": -10.315,  # m 1, u 10937
+        "overlap": -2.438,  # m 300, u 9319
+        "same": 1.919,  # m 4401, u 6659
     },
     "name": {
-        "core_same": 3.854,  # m 30, u 8
-        "core_swap": -0.39,  # m 2, u 20
-        "differs": -5.439,  # m 42, u 11541
-        "level_differs": -7.248,  # m 8, u 8087
-        "level_variant": 3.854,  # m 10, u 0
-        "number_differs": -2.51,  # m 1, u 53
-        "number_extra": -5.046,  # m 7, u 1551
-        "program_differs": -4.029,  # m 73, u 7510
-        "same": 3.854,  # m 4714, u 2041
-        "similar": -0.458,  # m 7, u 64
-        "subset": 1.683,  # m 49, u 96
+        "core_same": 3.799,  # m 30, u 8
+        "core_swap": -0.444,  # m 2, u 20
+        "differs": -5.356,  # m 42, u 10485
+        "level_differs": -7.303,  # m 8, u 8087
+        "level_variant": 3.799,  # m 10, u 0
+        "number_differs": -2.332,  # m 1, u 45
+        "number_extra": -5.071,  # m 7, u 1519
+        "program_differs": -4.083,  # m 73, u 7503
+        "same": 3.799,  # m 4714, u 2041
+        "similar": 3.691,  # m 7, u 3
+        "subset": 1.599,  # m 48, u 96
     },
     "place": {
-        "city_zip_differs": 5.03,  # m 169, u 32
-        "differs": -1.367,  # m 202, u 3272
-        "zip": -2.88,  # m 21, u 991
-        "zip_city": 0.096,  # m 4551, u 26676
-        "city": 3.147,  # m 4681, u 395
-        "city_differs": -4.291,  # m 223, u 3274
+        "city_zip_differs": 5.164,  # m 169, u 28
+        "differs": -0.798,  # m 201, u 2112
+        "zip": -2.935,  # m 21, u 991
+        "zip_city": 0.041,  # m 4551, u 26676
+        "city": 2.611,  # m 4681, u 391
+        "city_differs": -4.217,  # m 222, u 2114
     },
     "website": {
-        "differs": -2.557,  # m 326, u 5005
-        "same": 1.638,  # m 4578, u 3832
-        "same_host": -5.571,  # m 32, u 4025
+        "differs": -2.533,  # m 325, u 4850
+        "same": 1.621,  # m 4578, u 3832
+        "same_host": -5.588,  # m 32, u 4025
     },
 }

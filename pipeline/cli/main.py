@@ -12,7 +12,7 @@ import typer
 
 from handlers.extractors import resolve
 from models.users import check_name
-from pipeline.cli import db_cmds, web_cmds
+from pipeline.cli import db_cmds, duplicates, web_cmds
 from pipeline.cli import schools as school_commands
 from pipeline.cli.common import command, environment_help, setup_logging, state
 from pipeline.cli.output import emit_json, line, table
@@ -30,6 +30,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 school_commands.register(app)
+duplicates.register(app)
 db_cmds.register(app)
 web_cmds.register(app)
 

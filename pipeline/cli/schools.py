@@ -85,7 +85,19 @@ async def school(school_id: int, as_json: JsonOpt = False) -> None:
         info = await rt.schools.get(school_id)
         history = await rt.schools.history(school_id)
     if as_json:
-        emit_json(info.to_json() | {"locked_fields": list(info.locked_fields), "history": history})
+        emit_json(
+            info.to_json()
+            | {
+                "merged_into": info.merged_into,
+                "locked_fields": list(info.locked_fields),
+                "aliases": list(info.aliases),
+                "alternatives": {
+                    k: [a.to_json() for a in values] for k, values in info.alternatives().items()
+                },
+                "merges": [m.to_json() for m in info.merges],
+                "history": history,
+            }
+        )
         return
     line(f"{'id':>12}: {info.id}")
     line(f"{'name':>12}: {info.name}")
@@ -99,6 +111,23 @@ async def school(school_id: int, as_json: JsonOpt = False) -> None:
     )
     if info.locked_fields:
         line(f"{'locked':>12}: {', '.join(info.locked_fields)}")
+    if info.aliases:
+        line(f"{'also named':>12}: {'; '.join(info.aliases)}")
+    others = [(k, a) for k, values in info.alternatives().items() for a in values if not a.current]
+    for key, alt in others:
+        seen = ", ".join(f"{s.document} p{s.page}" for s in alt.sources) or "a review"
+        line(f"{key:>12}  or: {alt.value} (from {seen})")
+    if others:
+        line(f"{'':>12}  (to show another value: schoolx edit {info.id} --FIELD VALUE)")
+    for merge in info.merges:
+        if merge.undone:
+            continue
+        if merge.keep_id == info.id:
+            line(
+                f"{'merged here':>12}: school {merge.merged_id} {merge.merged_name} ({merge.kind}"
+                f"{f', score {merge.score:+.1f}' if merge.score is not None else ''})"
+                f"   undo: schoolx unmerge {merge.merged_id}"
+            )
     for src in info.sources:
         line(
             f"- {src.document} page {src.page} [{src.extractor}]: "
@@ -162,10 +191,18 @@ async def edit(
     line(f"school {info.id} updated: {', '.join(sorted(changes))}")
 
 
-async def merge(keep_id: int, other_id: int, user: ReviewerOpt = "") -> None:
-    """Merge the second school into the first (sources move, gaps are filled)."""
+async def merge(
+    keep_id: int,
+    other_id: int,
+    confirm: Annotated[
+        bool, typer.Option("--confirm", help="Merge even when a school was rejected.")
+    ] = False,
+    user: ReviewerOpt = "",
+) -> None:
+    """Merge the second school into the first (sources move, gaps are filled; undo with
+    ``schoolx unmerge OTHER_ID``)."""
     async with open_runtime(state.db_url) as rt:
-        info = await rt.schools.merge(keep_id, other_id, user or reviewer())
+        info = await rt.schools.merge(keep_id, other_id, user or reviewer(), confirm=confirm)
     line(f"school {other_id} merged into {info.id} {info.name} ({len(info.sources)} sources)")
 
 

@@ -15,7 +15,15 @@ from fastapi.staticfiles import StaticFiles
 from handlers.settings import PdfSettings
 from models.users import UserStore
 from pipeline.cli.runtime import Runtime, open_runtime
-from pipeline.web import routes_documents, routes_events, routes_pages, routes_schools, routes_tasks
+from pipeline.web import (
+    routes_documents,
+    routes_duplicates,
+    routes_events,
+    routes_pages,
+    routes_review_pages,
+    routes_schools,
+    routes_tasks,
+)
 from pipeline.web.deps import WebState
 from pipeline.web.errors import install_error_handlers
 from pipeline.web.security import SecurityHeaders, UploadLimit
@@ -73,7 +81,15 @@ def create_app(db_url: str | None, *, start_worker: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (routes_documents, routes_tasks, routes_events, routes_schools, routes_pages):
+    for module in (
+        routes_documents,
+        routes_tasks,
+        routes_events,
+        routes_schools,
+        routes_duplicates,
+        routes_pages,
+        routes_review_pages,
+    ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(UploadLimit, path="/documents", max_file_bytes=pdf.max_upload_bytes)

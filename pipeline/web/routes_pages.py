@@ -143,11 +143,3 @@ async def edit(school_id: int, request: Request, state: State, user: PageUser) -
     if changes:
         await schools.edit(school_id, check_changes(changes), user)
     return see_other(f"/ui/schools/{school_id}")
-
-
-@router.post("/ui/schools/{school_id}/merge")
-async def merge(
-    school_id: int, state: State, user: PageUser, other: Annotated[int, Form()]
-) -> Response:
-    await state.runtime.schools.merge(school_id, other, user)
-    return see_other(f"/ui/schools/{school_id}")

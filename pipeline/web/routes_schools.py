@@ -11,6 +11,7 @@ from models.schools import STATUSES
 from pipeline.errors import ConfigError
 from pipeline.web.auth import User
 from pipeline.web.deps import State
+from pipeline.web.routes_duplicates import review_extras
 from pipeline.web.views import school_detail, school_json
 
 router = APIRouter(prefix="/schools", tags=["schools"])
@@ -19,6 +20,7 @@ router = APIRouter(prefix="/schools", tags=["schools"])
 class MergeRequest(BaseModel):
     keep: int
     other: int
+    confirm: bool = False  # needed when either school was rejected
 
 
 def check_status(status: str | None) -> str | None:
@@ -63,19 +65,33 @@ async def search_schools(
     return [school_json(s) for s in found]
 
 
-@router.post("/merge", responses={409: {"description": "Same school, or already merged"}})
+@router.post(
+    "/merge",
+    responses={409: {"description": "Same school, already merged, or rejected without confirm"}},
+)
 async def merge_schools(body: MergeRequest, state: State, user: User) -> dict[str, Any]:
-    """Fold ``other`` into ``keep``: its sources move, its values fill keep's gaps."""
+    """Fold ``other`` into ``keep``: its sources move, its values fill keep's gaps, its name
+    becomes an alias of keep (undo with ``POST /schools/{other}/unmerge``)."""
     rt = state.runtime
-    merged = await rt.schools.merge(body.keep, body.other, user)
-    return await school_detail(rt.documents, merged, user)
+    merged = await rt.schools.merge(body.keep, body.other, user, confirm=body.confirm)
+    return await school_detail(rt.documents, merged, user) | review_extras(merged)
+
+
+@router.post("/{school_id}/unmerge", responses={409: {"description": "Not merged"}})
+async def unmerge_school(school_id: int, state: State, user: User) -> dict[str, Any]:
+    """Take a merged school back out with its own sources and values; the two are then
+    remembered as distinct."""
+    rt = state.runtime
+    restored = await rt.schools.unmerge(school_id, user)
+    return await school_detail(rt.documents, restored, user) | review_extras(restored)
 
 
 @router.get("/{school_id}")
 async def get_school(school_id: int, state: State, user: User) -> dict[str, Any]:
     """One school with every source (snippet, page; the PDF link for your own documents)."""
     rt = state.runtime
-    detail = await school_detail(rt.documents, await rt.schools.get(school_id), user)
+    school = await rt.schools.get(school_id)
+    detail = await school_detail(rt.documents, school, user) | review_extras(school)
     return detail | {"history": await rt.schools.history(school_id)}
 
 

@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 
 from handlers.matching import Outcome, compare, facts_of, judge, match, outcome
+from handlers.matching.blocking import KINDS, block_keys, lookup_keys
 from handlers.matching.dedupe import group_duplicates
 from handlers.matching.names import name_level, name_tokens
 from handlers.matching.weights import AUTO_MERGE, REVIEW, WEIGHTS
@@ -117,3 +118,14 @@ def test_weights_are_the_estimated_ones() -> None:
     assert WEIGHTS["contact"]["same/same"] > WEIGHTS["contact"]["shared/same"] > 0
     assert WEIGHTS["name"]["level_differs"] < 0 < WEIGHTS["name"]["same"]
     assert REVIEW < AUTO_MERGE
+
+
+def test_a_name_is_looked_up_in_its_state_and_where_no_state_was_printed() -> None:
+    fresno = facts_of(FRESNO)
+    other = replace(FRESNO, phone="(555) 555-0199", postal_code=None)  # the name in common
+    elsewhere = facts_of(replace(other, region="TX"))
+    nowhere = facts_of(replace(other, region=None))
+    assert not lookup_keys(fresno) & block_keys(elsewhere)
+    assert lookup_keys(fresno) & block_keys(nowhere)
+    assert lookup_keys(nowhere) & block_keys(elsewhere)  # no state: looked up everywhere
+    assert all(len(kind) <= 8 for kind in KINDS)  # school_keys.kind

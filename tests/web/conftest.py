@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import socket
 import threading
 import time
@@ -17,12 +16,11 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from reportlab.lib.pagesizes import letter
-from reportlab.pdfgen import canvas
 
 from models.users import UserStore
 from pipeline.app import open_app
 from pipeline.web import create_app, request_shutdown
+from tests.support.pdfs import directory_pdf as directory_pdf  # used by the web tests
 
 T = TypeVar("T")
 
@@ -46,21 +44,6 @@ def web_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.fixture
 def db_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'web.db'}"
-
-
-def directory_pdf(blocks: list[list[str]]) -> bytes:
-    """A one-page directory: each block is a school's lines (name first), blank line between."""
-    out = io.BytesIO()
-    pdf = canvas.Canvas(out, pagesize=letter, invariant=True)
-    y = letter[1] - 72
-    for block in blocks:
-        for text in block:
-            pdf.drawString(72, y, text)
-            y -= 14
-        y -= 14
-    pdf.showPage()
-    pdf.save()
-    return out.getvalue()
 
 
 def xss_pdf() -> bytes:
