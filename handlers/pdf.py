@@ -21,6 +21,7 @@ from handlers.extractors import Extractors
 from handlers.llm.extractor import InvalidReplyError
 from handlers.matching.dedupe import group_duplicates
 from handlers.normalize import normalize_document
+from handlers.pool import JOB_GROUP
 from handlers.records import ChunkResult, PageText, SchoolRecord
 from handlers.settings import PdfSettings
 from handlers.text import TextResult, count_pages, extract_page_range, require_text
@@ -49,6 +50,7 @@ class PdfHandler:
         self.settings = settings
 
     async def __call__(self, ctx: TaskContext) -> dict[str, Any]:
+        JOB_GROUP.set(ctx.task.id)  # this task's pool jobs take turns with other tasks'
         doc = await self.documents.get(int(ctx.payload["document_id"]))
         extractor = self.extractors.get(str(ctx.payload.get("extractor", "rules")))
         text = await ctx.stage("text", lambda: self._text_guarded(ctx, doc), progress=25)

@@ -21,9 +21,6 @@ not enforced. A signal handler also cannot interrupt a long call inside C code, 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import ctypes
-import ctypes.util
 import functools
 import logging
 import multiprocessing
@@ -45,6 +42,7 @@ from pypdf.filters import ASCII85Decode, ASCIIHexDecode
 from pypdf.generic import ArrayObject, NameObject, StreamObject
 
 from handlers.geometry import layout_text
+from handlers.pool import die_with_parent
 from handlers.records import PageText
 from handlers.textfix import repair_text
 from pipeline.errors import InputError
@@ -377,21 +375,9 @@ def make_text_pool(workers: int | None = None) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=context,
-        initializer=_die_with_parent,
+        initializer=die_with_parent,
         initargs=(os.getpid(),),
     )
-
-
-def _die_with_parent(parent: int) -> None:
-    """Linux: SIGKILL this process when its parent dies (no orphans after a crash)."""
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the parent died while this process was starting
-        os._exit(1)
-
-
-_PR_SET_PDEATHSIG = 1
 
 
 def _merge(parts: list[TextResult], count: int) -> TextResult:

@@ -35,6 +35,7 @@ from sqlalchemy.sql.elements import ClauseElement
 from models.base import utcnow
 from models.batcher import TXN_SCRATCH, ThreadRunner, WriteBatcher
 from models.db import Database
+from models.liveness import HOST, LIVE_LOCK_CLASS, process_alive, process_key
 from models.migrate import ensure_schema
 from models.retrying import retry_locked
 from models.tables import Task, TaskEvent, TaskStep, Worker
@@ -508,9 +509,11 @@ class SqlQueueStore:
         values = _finished(TaskStatus.FAILED) | {"error": error}
         return await self._owned_update(task_id, owner, values, EventType.FAILED, {"error": error})
 
-    async def cancelled(self, task_id: int, owner: str) -> bool:
-        values = _finished(TaskStatus.CANCELLED) | {"error": "cancelled by request"}
-        return await self._owned_update(task_id, owner, values, EventType.CANCELLED, {})
+    async def cancelled(self, task_id: int, owner: str, reason: str) -> bool:
+        values = _finished(TaskStatus.CANCELLED) | {"error": reason}
+        return await self._owned_update(
+            task_id, owner, values, EventType.CANCELLED, {"reason": reason}
+        )
 
     async def requeue(self, task_id: int, owner: str, error: str, delay_s: float) -> bool:
         # The backoff is judged by the claim's clock: on PostgreSQL the database's, so a
@@ -543,24 +546,27 @@ class SqlQueueStore:
             task_id, owner, values, EventType.RETRYING, {"reason": "worker shut down"}
         )
 
-    async def recover_expired(self) -> list[int]:
+    async def unregister_worker(self, worker_id: str) -> None:
+        def op(conn: Connection) -> Result:
+            conn.execute(workers_t.delete().where(workers_t.c.id == worker_id))
+            return None, []
+
+        await self._write(op)
+
+    async def recover_expired(self, *, silent_worker_s: float = 300.0) -> list[int]:
         def op(conn: Connection) -> Result:
             now = self._lease_clock(conn)
-            rows = list(
-                conn.execute(
-                    select(
-                        tasks.c.id, tasks.c.user_id, tasks.c.cancel_requested, tasks.c.owner
-                    ).where(tasks.c.status == PROCESSING, tasks.c.lease_expires_at < now)
-                )
-            )
+            silent_since = now - timedelta(seconds=silent_worker_s)
             events = []
             recovered: list[int] = []
-            for r in rows:
-                status = TaskStatus.CANCELLED if r.cancel_requested else TaskStatus.PENDING
+            for r in list(conn.execute(_EXPIRED, {"now": now})):
+                if not r.cancel_requested and self._owner_alive(conn, r, silent_since):
+                    continue  # late renewals of a live worker: its lease stands
+                cancel = bool(r.cancel_requested)
                 values = (
-                    _finished(status)
-                    if status.terminal
-                    else {"status": status.value, "owner": None, "lease_expires_at": None}
+                    _finished(TaskStatus.CANCELLED) | {"error": _CANCELLED_UNCONFIRMED}
+                    if cancel
+                    else {"status": PENDING, "owner": None, "lease_expires_at": None}
                 )
                 # The lease test is repeated in the UPDATE: on PostgreSQL a heartbeat may
                 # commit between the SELECT and here, and that task must stay its owner's.
@@ -577,16 +583,27 @@ class SqlQueueStore:
                 if taken.rowcount != 1:
                     continue
                 recovered.append(r.id)
-                kind = EventType.CANCELLED if status.terminal else EventType.RETRYING
-                events.append(
-                    self._event(
-                        conn, r.id, r.user_id, kind, {"reason": f"lease of {r.owner} expired"}
-                    )
+                kind, data = (
+                    (EventType.CANCELLED, {"reason": _CANCELLED_UNCONFIRMED})
+                    if cancel
+                    else (EventType.RETRYING, {"reason": f"lease of {r.owner} expired"})
                 )
+                events.append(self._event(conn, r.id, r.user_id, kind, data))
+            conn.execute(_FORGET_SILENT_WORKERS, {"before": silent_since})
             return recovered, events
 
         result: list[int] = await self._write(op)
         return result
+
+    def _owner_alive(self, conn: Connection, row: Any, silent_since: datetime) -> bool:
+        """Whether the lease holder still runs (see ``models.liveness``); an unknown worker
+        or one silent since ``silent_since`` counts as gone."""
+        if row.host is None or row.heartbeat_at is None or row.heartbeat_at < silent_since:
+            return False
+        if self._pg:
+            key = process_key(row.host, row.pid)
+            return bool(conn.execute(_PG_LIVE_LOCK_HELD, {"key": key}).scalar())
+        return bool(row.host == HOST and process_alive(row.pid))
 
     # --- readers ----------------------------------------------------------------------
 
@@ -710,6 +727,33 @@ _PG_EMIT = text(
     " CAST(:created AS timestamp[]), CAST(:notes AS text[]))"
 )
 _INSERT_TASK = insert(tasks).returning(*tasks.c)
+_CANCELLED_UNCONFIRMED = "cancelled by request (its worker stopped before confirming)"
+# Processing tasks whose lease ran out, with what is known of the worker holding it.
+_EXPIRED = (
+    select(
+        tasks.c.id,
+        tasks.c.user_id,
+        tasks.c.cancel_requested,
+        tasks.c.owner,
+        workers_t.c.host,
+        workers_t.c.pid,
+        workers_t.c.heartbeat_at,
+    )
+    .select_from(tasks.outerjoin(workers_t, workers_t.c.id == tasks.c.owner))
+    .where(tasks.c.status == PROCESSING, tasks.c.lease_expires_at < bindparam("now"))
+)
+_PG_LIVE_LOCK_HELD = text(
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
+    f" AND classid = {LIVE_LOCK_CLASS} AND objid = CAST(:key AS oid) AND objsubid = 2)"
+)
+# Rows of workers silent for long (stopped without unregistering, killed) and holding
+# nothing: they would only grow the table.
+_FORGET_SILENT_WORKERS = workers_t.delete().where(
+    workers_t.c.heartbeat_at < bindparam("before"),
+    ~select(tasks.c.id)
+    .where(tasks.c.owner == workers_t.c.id, tasks.c.status == PROCESSING)
+    .exists(),
+)
 # Read a task to change it by request (cancel, retry): on PostgreSQL the row stays locked
 # until commit, so a claim cannot take it in between (it skips locked rows).
 _LOCK_TASK = select(tasks).where(tasks.c.id == bindparam("task_id")).with_for_update()

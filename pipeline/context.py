@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -24,6 +25,7 @@ class TaskContext:
         self._store = store
         self._owner = owner
         self._steps = dict(steps)
+        self._last_progress: str | None = None
         self.log = logging.LoggerAdapter(log, {"task_id": task.id})
 
     @property
@@ -60,6 +62,18 @@ class TaskContext:
         )
         if not ok:
             raise LeaseLost(self.task.id)
+        self._last_progress = message
+
+    def saved_summary(self) -> str:
+        """What this task has stored so far, for the record of a cancelled task: finished
+        stages, counts of finer checkpoints (``extract/chunk/...``), the last progress."""
+        stages = [name for name in self._steps if "/" not in name]
+        finer = Counter(name.rsplit("/", 1)[0] for name in self._steps if "/" in name)
+        parts = [f"stages {', '.join(stages)}"] if stages else ["no stage finished"]
+        parts += [f"{count} {group} checkpoints" for group, count in sorted(finer.items())]
+        if self._last_progress:
+            parts.append(f"last progress: {self._last_progress}")
+        return "; ".join(parts)
 
 
 def clamp_progress(value: float) -> int:

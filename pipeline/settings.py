@@ -26,6 +26,9 @@ class QueueSettings:
     lease_s: float = 30.0
     heartbeat_s: float = 5.0  # also how often cancel requests from other processes are seen
     sweep_s: float = 10.0  # how often expired leases are taken back
+    # A worker still running but silent this long (no renewal) is presumed hung: its
+    # tasks are taken back even though its process lives (models.liveness).
+    silent_worker_s: float = 300.0
     poll_s: float = 0.5  # idle poll when nothing wakes the worker
     retry_base_s: float = 2.0  # task-level backoff: base * 2**(attempt-1), jittered
     retry_cap_s: float = 300.0

@@ -137,6 +137,8 @@ class QueueStore(Protocol):
     # --- workers ---
     async def register_worker(self, worker_id: str, host: str, pid: int) -> None: ...
 
+    async def unregister_worker(self, worker_id: str) -> None: ...
+
     async def claim(self, worker_id: str, want: int, limits: Limits, lease_s: float) -> Claimed: ...
 
     async def heartbeat(self, worker_id: str, task_ids: Sequence[int], lease_s: float) -> set[int]:
@@ -155,7 +157,7 @@ class QueueStore(Protocol):
 
     async def fail(self, task_id: int, owner: str, error: str) -> bool: ...
 
-    async def cancelled(self, task_id: int, owner: str) -> bool: ...
+    async def cancelled(self, task_id: int, owner: str, reason: str) -> bool: ...
 
     async def requeue(self, task_id: int, owner: str, error: str, delay_s: float) -> bool: ...
 
@@ -163,8 +165,10 @@ class QueueStore(Protocol):
         """Give a task back to pending without counting an attempt (graceful shutdown)."""
         ...
 
-    async def recover_expired(self) -> list[int]:
-        """Take back tasks whose lease expired: pending again, or cancelled if asked."""
+    async def recover_expired(self, *, silent_worker_s: float = 300.0) -> list[int]:
+        """Take back tasks whose lease expired and whose worker is gone (or silent for
+        ``silent_worker_s``): pending again, or cancelled if asked. A live worker's lease
+        stands however late its renewal is."""
         ...
 
     # --- readers ---

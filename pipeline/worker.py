@@ -75,7 +75,7 @@ class Worker:
         """Serve until ``stop`` is set; with ``drain``, also return once the queue is empty."""
         self._stop = stop
         await self.store.register_worker(self.id, socket.gethostname(), os.getpid())
-        await self.store.recover_expired()
+        await self._sweep()
         hub_wake = self.hub.waiter(work_only=True)
         loops = [
             asyncio.create_task(self._every(self.settings.heartbeat_s, self._heartbeat)),
@@ -90,6 +90,8 @@ class Worker:
                 loop_task.cancel()
             await asyncio.gather(*loops, return_exceptions=True)
             self.hub.forget(hub_wake)
+            with contextlib.suppress(Exception):  # a stale row is forgotten later anyway
+                await self.store.unregister_worker(self.id)
 
     async def _claim_loop(self, stop: asyncio.Event, drain: bool) -> None:
         while not stop.is_set():
@@ -203,7 +205,7 @@ class Worker:
         try:
             result = await handler(ctx)
         except asyncio.CancelledError:
-            await self._on_cancelled(info)
+            await self._on_cancelled(info, ctx)
             return
         except LeaseLost:
             log.warning("task %s: lease lost; another worker owns it now", info.id)
@@ -214,11 +216,13 @@ class Worker:
         if await self._finish(info.id, self.store.complete(info.id, self.id, result)):
             log.info("task %s (%s, user %s) completed", info.id, info.type, info.user_id)
 
-    async def _on_cancelled(self, info: TaskInfo) -> None:
+    async def _on_cancelled(self, info: TaskInfo, ctx: TaskContext) -> None:
         if info.id in self._lost:
             return
         if info.id in self._cancel_requested:
-            await self.store.cancelled(info.id, self.id)
+            reason = f"cancelled by request; saved before stopping: {ctx.saved_summary()}"
+            if await self.store.cancelled(info.id, self.id, reason):
+                log.info("task %s %s", info.id, reason)
             return
         # Shutdown past the grace period: hand the task back for another worker.
         await self.store.release(info.id, self.id)
@@ -264,7 +268,7 @@ class Worker:
                     running.cancel()
 
     async def _sweep(self) -> None:
-        recovered = await self.store.recover_expired()
+        recovered = await self.store.recover_expired(silent_worker_s=self.settings.silent_worker_s)
         if recovered:
             log.info("took back %d tasks whose lease expired: %s", len(recovered), recovered)
             self._wake.set()
