@@ -17,6 +17,8 @@ class PdfSettings:
     text_workers: int = 2  # processes for pypdf (both cores by default)
     chunk_concurrency: int = 8  # chunks of one document extracted at once
     max_upload_bytes: int = 100_000_000
+    upload_idle_timeout_s: float = 30.0  # an upload sending nothing this long gets 408
+    upload_timeout_s: float = 900.0  # and one taking longer in all (100 MB at ~1 Mbit/s)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> PdfSettings:

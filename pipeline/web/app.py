@@ -27,6 +27,7 @@ from pipeline.web import (
 from pipeline.web.deps import WebState
 from pipeline.web.errors import install_error_handlers
 from pipeline.web.security import SecurityHeaders, UploadLimit
+from pipeline.web.upload_guard import UploadGuard
 
 log = logging.getLogger("schoolx.web")
 
@@ -93,5 +94,11 @@ def create_app(db_url: str | None, *, start_worker: bool = True) -> FastAPI:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(UploadLimit, path="/documents", max_file_bytes=pdf.max_upload_bytes)
+    app.add_middleware(  # outside UploadLimit: a 401 before the body is even counted
+        UploadGuard,
+        path="/documents",
+        idle_s=pdf.upload_idle_timeout_s,
+        total_s=pdf.upload_timeout_s,
+    )
     app.add_middleware(SecurityHeaders)  # added last: outermost, so it also covers 413s
     return app
