@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import Executor
@@ -22,13 +23,13 @@ from handlers.llm.extractor import InvalidReplyError
 from handlers.matching.dedupe import group_duplicates
 from handlers.normalize import normalize_document
 from handlers.pool import JOB_GROUP
-from handlers.records import ChunkResult, PageText, SchoolRecord
+from handlers.records import Chunk, ChunkResult, PageText, SchoolRecord
 from handlers.settings import PdfSettings
 from handlers.text import TextResult, count_pages, extract_page_range, require_text
 from models.documents import DocumentInfo, DocumentStore
 from models.schools import SaveItem, SchoolStore
 from pipeline.context import TaskContext
-from pipeline.errors import TransientError
+from pipeline.errors import PermanentError, TransientError
 
 TASK_TYPE = "pdf_extraction"
 CHUNK_PREFIX = "extract/chunk/"
@@ -58,7 +59,7 @@ class PdfHandler:
         found = await ctx.stage(
             "extract", lambda: self._extract(ctx, pages, extractor), progress=50
         )
-        normalized = await ctx.stage("normalize", lambda: self._normalize(ctx), progress=75)
+        normalized = await ctx.stage("normalize", lambda: self._normalize(ctx, found), progress=75)
         saved = await ctx.stage(
             "save", lambda: self._save(ctx, doc, normalized, extractor.name), progress=100
         )
@@ -72,6 +73,7 @@ class PdfHandler:
             "extractor": extractor.name,
             "schools_found": len(normalized.get("groups") or normalized["records"]),
             "dropped": found["dropped"],
+            "unread_pages": found.get("unread_pages", []),
             "usage": found["usage"],
             "warnings": found.get("warnings", []),
             "cost_usd": cost(found["usage"]) if cost is not None else None,
@@ -132,50 +134,67 @@ class PdfHandler:
         self, ctx: TaskContext, pages: Sequence[PageText], extractor: Extractor
     ) -> dict[str, Any]:
         chunks = extractor.chunks(pages)
+        steps = {c.index: _chunk_step(c) for c in chunks}
         stored = ctx.stored_with_prefix(CHUNK_PREFIX)
-        todo = [c for c in chunks if _chunk_step(c.index) not in stored]
+        todo = [c for c in chunks if steps[c.index] not in stored]
         done = len(chunks) - len(todo)
+        unread: dict[int, str] = {}  # chunk index -> why its reply could not be used
         gate = asyncio.Semaphore(self.settings.chunk_concurrency)
 
-        async def one(chunk_index: int) -> None:
+        async def one(chunk: Chunk) -> None:
             nonlocal done
-            chunk = chunks_by_index[chunk_index]
             # The gate is held until the chunk's checkpoint is stored, so a crash redoes at
             # most chunk_concurrency chunks (an LLM call is paid for twice at most that often).
             async with gate:
                 try:
                     result = await extractor.extract(chunk)
                 except InvalidReplyError as exc:
+                    # One chunk the model keeps garbling must not cost the other pages:
+                    # keep its reply for review, go on, and say so in the result.
                     await ctx.checkpoint(
-                        f"extract/raw/{chunk.index:05d}",
+                        f"extract/raw/{steps[chunk.index].removeprefix(CHUNK_PREFIX)}",
                         {"raw_reply": exc.raw_reply, "error": str(exc)},
                     )
-                    raise
+                    unread[chunk.index] = str(exc)
+                    return
                 done += 1
                 await ctx.checkpoint(
-                    _chunk_step(chunk.index),
+                    steps[chunk.index],
                     result.to_json(),
                     progress=25 + 25 * done / max(len(chunks), 1),
                 )
 
-        chunks_by_index = {c.index: c for c in chunks}
-        await _gather_all([one(c.index) for c in todo])
-        results = [ChunkResult.from_json(v) for v in ctx.stored_with_prefix(CHUNK_PREFIX).values()]
+        await _gather_all([one(c) for c in todo])
+        if unread and len(unread) == len(chunks):
+            raise PermanentError(f"no chunk could be read: {next(iter(unread.values()))}")
+        # Only this chunking's checkpoints: a resumed task whose chunks came out different
+        # (another chunk size, a new version) never mixes in the old ones.
+        kept = [steps[c.index] for c in chunks if c.index not in unread]
+        checkpoints = ctx.stored_with_prefix(CHUNK_PREFIX)
+        results = [ChunkResult.from_json(checkpoints[name]) for name in kept]
         usage: Counter[str] = Counter()
         for r in results:
             usage.update(r.usage)
+        unread_pages = sorted({c.page for c in chunks if c.index in unread})
         return {
             "chunks": len(chunks),
+            "chunk_steps": kept,
             "records": sum(len(r.records) for r in results),
             "dropped": sum(r.dropped for r in results),
             "usage": dict(usage),
-            "warnings": extraction_warnings(pages, results, extractor.name),
+            "unread_pages": unread_pages,
+            "warnings": [
+                *(unread[i] for i in sorted(unread)),
+                *extraction_warnings(pages, results, extractor.name),
+            ],
         }
 
     # --- stage 3 ----------------------------------------------------------------------
 
-    async def _normalize(self, ctx: TaskContext) -> dict[str, Any]:
+    async def _normalize(self, ctx: TaskContext, found: dict[str, Any]) -> dict[str, Any]:
         stored = ctx.stored_with_prefix(CHUNK_PREFIX)
+        if "chunk_steps" in found:  # one stored by an older version has no list
+            stored = {name: stored[name] for name in found["chunk_steps"]}
         # CPU work for seconds on a big directory: off the event loop, so heartbeats and
         # other tasks of this worker keep running meanwhile.
         return await asyncio.to_thread(_normalize_all, stored)
@@ -255,8 +274,20 @@ def _normalize_all(stored: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _chunk_step(index: int) -> str:
-    return f"{CHUNK_PREFIX}{index:05d}"
+def _chunk_step(chunk: Chunk) -> str:
+    """A chunk's checkpoint name: its position and a hash of what it holds, so that a
+    checkpoint is only ever reused for the very same text and context."""
+    digest = hashlib.sha256()
+    for part in (
+        str(chunk.page),
+        str(chunk.offset),
+        chunk.context,
+        chunk.text,
+        *sorted(chunk.boilerplate),
+    ):
+        data = part.encode()
+        digest.update(len(data).to_bytes(8, "big") + data)
+    return f"{CHUNK_PREFIX}{chunk.index:05d}-{digest.hexdigest()[:16]}"
 
 
 def _missing_ranges(total: int, have: set[int], per_job: int) -> list[tuple[int, int]]:

@@ -74,6 +74,7 @@ class LoggedRequest:
 @dataclass
 class _State:
     faults: deque[Fault] = field(default_factory=deque)
+    poisoned: list[str] = field(default_factory=list)
     log: list[LoggedRequest] = field(default_factory=list)
     in_flight: int = 0
     max_concurrency: int = 0
@@ -147,6 +148,11 @@ class FakeLlmServer:
         with self._state.lock:
             self._state.faults.extend(faults)
 
+    def poison(self, marker: str) -> None:
+        """Every request whose text contains ``marker`` gets a malformed reply, always."""
+        with self._state.lock:
+            self._state.poisoned.append(marker)
+
     @property
     def log(self) -> list[LoggedRequest]:
         with self._state.lock:
@@ -163,6 +169,9 @@ class FakeLlmServer:
         with self._state.lock:
             self._state.log.append(entry)
             fault = self._state.faults.popleft() if self._state.faults else None
+            text = _user_text(body)
+            if any(marker in text for marker in self._state.poisoned):
+                fault = Fault("malformed")
             self._state.in_flight += 1
             self._state.max_concurrency = max(self._state.max_concurrency, self._state.in_flight)
         entry.fault = fault.kind if fault else None
@@ -254,8 +263,12 @@ def _make_handler(server: FakeLlmServer) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length)
+            if len(raw) < length:  # the client died while sending: no request, no answer
+                self.close_connection = True
+                return
             try:
-                body = json.loads(self.rfile.read(length) or b"{}")
+                body = json.loads(raw or b"{}")
             except json.JSONDecodeError:
                 body = {}
             status, headers, payload = server.handle(self.path, body)

@@ -31,6 +31,8 @@ class LlmConfig:
     tpm: int = 0  # tokens per minute, 0 = no limit
     timeout_s: float = 60.0
     max_retries: int = 5
+    # Fresh requests for a chunk whose reply stayed invalid after a re-ask, with backoff.
+    invalid_retries: int = 2
     prices: Prices = field(default_factory=dict)
     backoff_initial_s: float = 1.0
     backoff_max_s: float = 30.0
@@ -52,6 +54,7 @@ class LlmConfig:
             tpm=_number(env, "SCHOOLX_LLM_TPM", 0, int),
             timeout_s=_number(env, "SCHOOLX_LLM_TIMEOUT_S", 60.0, float, minimum=0.001),
             max_retries=_number(env, "SCHOOLX_LLM_MAX_RETRIES", 5, int),
+            invalid_retries=_number(env, "SCHOOLX_LLM_INVALID_RETRIES", 2, int),
             prices=parse_prices(env.get("SCHOOLX_LLM_PRICES", "")),
             backoff_initial_s=_number(env, "SCHOOLX_LLM_BACKOFF_S", 1.0, float),
             backoff_max_s=_number(env, "SCHOOLX_LLM_BACKOFF_MAX_S", 30.0, float),

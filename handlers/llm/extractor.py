@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
+import random
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 
@@ -29,8 +31,8 @@ MAX_REPLY_IN_REASK = 8000  # longer (or truncated) replies are not echoed back
 
 
 class InvalidReplyError(PermanentError):
-    """The model's reply stayed unusable after one re-ask. ``raw_reply`` is kept so the
-    caller can store it for review; ``usage`` is what the failed attempt cost."""
+    """The model's reply stayed unusable after re-asks and fresh requests. ``raw_reply``
+    is kept so the caller can store it for review; ``usage`` is what the attempts cost."""
 
     def __init__(self, message: str, raw_reply: str | None, usage: dict[str, int]) -> None:
         super().__init__(message)
@@ -120,6 +122,27 @@ class LlmExtractor:
             return None  # an entry we can no longer read is just a miss
 
     async def _ask(self, chunk: Chunk, stats: CallStats) -> SchoolsReply:
+        """Ask, re-ask once with the reason; if the reply is still unusable, start over
+        with a fresh request (after a backoff), ``invalid_retries`` times: a model that
+        slips now and then (small local ones do) mostly answers a fresh request well."""
+        reason = ""
+        raw: str | None = None
+        for round_no in range(self.config.invalid_retries + 1):
+            if round_no:
+                await asyncio.sleep(self._backoff(round_no))
+            try:
+                return await self._ask_and_reask(chunk, stats)
+            except ReplyInvalid as exc:
+                reason, raw = exc.reason, exc.raw
+        tries = self.config.invalid_retries + 1
+        raise InvalidReplyError(
+            f"chunk {chunk.index} on page {chunk.page}: the model's reply was not valid "
+            f"JSON for the schema after a re-ask, {tries} times: {reason}",
+            raw_reply=raw,
+            usage=_usage(stats),
+        )
+
+    async def _ask_and_reask(self, chunk: Chunk, stats: CallStats) -> SchoolsReply:
         client = self._client_for_loop()
         messages = build_messages(chunk)
         first = await client.complete(messages, stats)
@@ -132,12 +155,12 @@ class LlmExtractor:
         try:
             return _validate(second)
         except ReplyInvalid as exc:
-            raise InvalidReplyError(
-                f"chunk {chunk.index} on page {chunk.page}: the model's reply was not valid "
-                f"JSON for the schema after a re-ask: {exc.reason}",
-                raw_reply=second.content,
-                usage=_usage(stats),
-            ) from exc
+            raise ReplyInvalid(exc.reason, raw=second.content) from exc
+
+    def _backoff(self, round_no: int) -> float:
+        c = self.config
+        ceiling = min(c.backoff_max_s, c.backoff_initial_s * 2 ** (round_no - 1))
+        return random.uniform(ceiling / 2, ceiling)
 
     def _client_for_loop(self) -> LlmClient:
         # Created on first use so that constructing an extractor needs no running loop.

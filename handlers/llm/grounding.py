@@ -8,6 +8,7 @@ Evidence with offsets into the page text.
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -19,6 +20,9 @@ FUZZY_MIN_SCORE = 90.0
 FUZZY_MIN_LENGTH = 5  # shorter needles match too much by chance ("K-5", "CA")
 FIELD_WINDOW = 600  # fields are looked for after the name first, this far
 MAX_SPAN = 400
+GRADE_ENDS_MAX_GAP = 40  # "grade 9 through grade 12", or a Low and a High column
+_GRADE_SPLIT = re.compile(r"\s*(?:-|–|—|\bto\b|\bthrough\b|\bthru\b)\s*", re.IGNORECASE)
+_GRADE_WORD = re.compile(r"^(?:grades?|gr\.?)\s*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,8 @@ def _record(chunk: Chunk, norm: NormalizedText, item: SchoolItem, name: Match) -
     end = name.end
     for field_name, raw in item.values().items():
         found = _locate_field(chunk.text, norm, raw, name.start)
+        if found is None and field_name == "grades":
+            found = locate_grade_span(chunk.text, raw, name.start)
         values[field_name] = found.value if found else None
         if found and found.start >= name.start:
             end = max(end, found.end)
@@ -122,6 +128,30 @@ def _record(chunk: Chunk, norm: NormalizedText, item: SchoolItem, name: Match) -
     page_start, page_end = chunk.offset + name.start, chunk.offset + end
     evidence = Evidence(chunk.page, page_start, page_end, chunk.text[name.start : end])
     return SchoolRecord.of(name.value, evidence, values)
+
+
+def locate_grade_span(text: str, raw: str | None, near: int) -> Match | None:
+    """A grade span the model gives as one value ("9-12") while the page prints its ends
+    apart ("grade 9 through grade 12", Low and High columns): each end is found on its
+    own, low before high, close together, after the school's name."""
+    ends = _GRADE_SPLIT.split((raw or "").strip())
+    if len(ends) != 2:
+        return None
+    values = [_GRADE_WORD.sub("", end).strip() for end in ends]
+    if not all(values):
+        return None
+    hi = min(len(text), near + FIELD_WINDOW)
+    found: list[re.Match[str]] = []
+    for value in values:
+        pattern = re.compile(rf"(?<![A-Za-z0-9]){re.escape(value)}(?![A-Za-z0-9])", re.I)
+        start = found[0].end() if found else near
+        match = pattern.search(text, start, hi)
+        if match is None:
+            return None
+        found.append(match)
+    if found[1].start() - found[0].end() > GRADE_ENDS_MAX_GAP:
+        return None
+    return Match(found[0].start(), found[1].end(), (raw or "").strip())
 
 
 def _locate_field(text: str, norm: NormalizedText, raw: str | None, near: int) -> Match | None:

@@ -20,11 +20,13 @@ MAX_ERRORS = 5
 
 
 class ReplyInvalid(Exception):
-    """The reply is not usable; ``reason`` is our own short message, safe for a re-ask."""
+    """The reply is not usable; ``reason`` is our own short message, safe for a re-ask;
+    ``raw`` the reply itself when the caller wants to keep it."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, raw: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.raw = raw
 
 
 def parse_reply(content: str | None) -> SchoolsReply:

@@ -188,7 +188,11 @@ def chunk_runs(lines: list[str]) -> Counter[int]:
 
 
 def chunk_indexes(steps: dict[str, Any]) -> set[int]:
-    return {int(name.removeprefix(CHUNK_PREFIX)) for name in steps if name.startswith(CHUNK_PREFIX)}
+    return {
+        int(name.removeprefix(CHUNK_PREFIX).split("-")[0])  # index-contenthash
+        for name in steps
+        if name.startswith(CHUNK_PREFIX)
+    }
 
 
 async def task_events(rt: Runtime, task_id: int) -> list[EventInfo]:

@@ -186,7 +186,7 @@ async def test_malformed_reply_reasked_once(server: FakeLlmServer) -> None:
 
 async def test_malformed_twice_is_permanent_and_keeps_raw_reply(server: FakeLlmServer) -> None:
     server.add_faults(Fault("malformed"), Fault("malformed"))
-    async with extractor(server) as ex:
+    async with extractor(server, invalid_retries=0) as ex:
         with pytest.raises(InvalidReplyError, match="not valid JSON for the schema") as info:
             await ex.extract(Chunk(index=4, page=2, text=PAGE))
     assert isinstance(info.value, PermanentError)
