@@ -8,7 +8,7 @@ from concurrent.futures import Executor
 
 from handlers.extractor import Extractor
 from handlers.hybrid import HybridExtractor
-from handlers.llm.config import llm_configured
+from handlers.llm.config import LlmConfig, llm_configured
 from handlers.llm.extractor import LlmExtractor
 from handlers.reader.extractor import OfflineReader
 from models.db import Database
@@ -24,9 +24,11 @@ def resolve(choice: str, env: Mapping[str, str] | None = None) -> str:
     if choice not in CHOICES:
         raise ConfigError(f"unknown extractor {choice!r}; choose one of {', '.join(CHOICES)}")
     if choice == "auto":
-        return "hybrid" if llm_configured(env) else "rules"
-    if choice in ("llm", "hybrid") and not llm_configured(env):
+        choice = "hybrid" if llm_configured(env) else "rules"
+    elif choice in ("llm", "hybrid") and not llm_configured(env):
         raise ConfigError(f"the {choice} extractor needs OPENAI_API_KEY or OPENAI_BASE_URL")
+    if choice in ("llm", "hybrid"):
+        LlmConfig.from_env(env)  # bad SCHOOLX_LLM_* settings stop the command now
     return choice
 
 

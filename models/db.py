@@ -14,7 +14,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, NotFoundError
 
 SQLITE_BUSY_TIMEOUT_S = 60.0
 SQLITE_CACHE_KB = 65536
@@ -64,8 +64,18 @@ def psycopg_url(url: str) -> URL:
 
 def default_url(home: str | None = None) -> str:
     home_dir = Path(home or os.environ.get("SCHOOLX_HOME") or "schoolx-data")
-    home_dir.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{(home_dir / 'schoolx.db').resolve()}"
+
+
+def require_database(url: str) -> None:
+    """Commands that only read or change what exists must not create an empty database
+    (a mistyped path would then answer "no tasks"): a SQLite file that is not there is
+    an error naming it."""
+    parsed = make_url(normalize_url(url))
+    path = parsed.database
+    is_file = parsed.get_backend_name() == "sqlite" and path and path != ":memory:"
+    if is_file and not Path(str(path)).is_file():
+        raise NotFoundError(f"no database at {path}")
 
 
 @dataclass(frozen=True)

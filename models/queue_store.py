@@ -37,7 +37,7 @@ from models.batcher import TXN_SCRATCH, ThreadRunner, WriteBatcher
 from models.db import Database
 from models.liveness import HOST, LIVE_LOCK_CLASS, process_alive, process_key
 from models.migrate import ensure_schema
-from models.retrying import retry_locked
+from models.retrying import retry_locked, storage_errors_translated
 from models.tables import Task, TaskEvent, TaskStep, Worker
 from pipeline.errors import ConflictError, NotFoundError, TaskLimitError
 from pipeline.store import (
@@ -119,7 +119,8 @@ class SqlQueueStore:
         conn.info[TXN_SCRATCH].setdefault("notify", []).append(note)
 
     async def create_schema(self) -> None:
-        await ensure_schema(self.db)
+        async with storage_errors_translated():
+            await ensure_schema(self.db)
 
     async def close(self) -> None:
         await self._batcher.close()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -14,7 +15,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from pipeline.errors import StoreError
+from pipeline.errors import StorageUnavailable, StoreError
 
 T = TypeVar("T")
 
@@ -26,6 +27,40 @@ _TRANSIENT_MARKERS = (
     "connection was closed",
     "connection is closed",
 )
+
+
+# Driver messages that mean "nothing can be written here": (marker, what to tell the user).
+_STORAGE_MARKERS = (
+    ("readonly database", "it is read-only: check the permissions of the file and its folder"),
+    ("read-only transaction", "it is read-only (a standby or a read-only user)"),
+    ("database or disk is full", "the disk is full"),
+    ("no space left on device", "the disk is full"),
+    ("could not extend file", "the disk is full"),
+    ("disk i/o error", "the disk failed or is full (I/O error)"),
+    ("unable to open database file", "the file cannot be opened for writing: check permissions"),
+)
+
+
+def storage_problem(exc: BaseException) -> StorageUnavailable | None:
+    """Our error for a driver error that no retry can fix, or None."""
+    if not isinstance(exc, DBAPIError):
+        return None
+    text = str(exc.orig if exc.orig is not None else exc).lower()
+    for marker, meaning in _STORAGE_MARKERS:
+        if marker in text:
+            return StorageUnavailable(f"cannot write to the database: {meaning}")
+    return None
+
+
+@contextlib.asynccontextmanager
+async def storage_errors_translated() -> AsyncIterator[None]:
+    """Around database work not wrapped by ``retry_locked`` (opening, migrating)."""
+    try:
+        yield
+    except DBAPIError as exc:
+        if (problem := storage_problem(exc)) is not None:
+            raise problem from exc
+        raise
 
 
 def is_transient_db_error(exc: BaseException) -> bool:
@@ -48,6 +83,10 @@ async def retry_locked(fn: Callable[[], Awaitable[T]], *, give_up_s: float = 120
         ):
             with attempt:
                 return await fn()
+    except DBAPIError as exc:
+        if (problem := storage_problem(exc)) is not None:
+            raise problem from exc
+        raise
     except RetryError as exc:
         cause = exc.last_attempt.exception()
         raise StoreError(f"the database stayed busy for {give_up_s:.0f} s: {cause}") from cause

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from models.db import Database, default_url, open_database
+from models.db import Database, default_url, open_database, require_database
 from models.queue_store import SqlQueueStore
 from pipeline.events import EventHub
 from pipeline.handlers import HandlerRegistry
@@ -43,10 +43,16 @@ class App:
         await self.db.dispose()
 
 
-async def open_app(url: str | None = None, settings: QueueSettings | None = None) -> App:
-    """Open (and create on first use) the database at ``url``; the default is a SQLite file."""
+async def open_app(
+    url: str | None = None, settings: QueueSettings | None = None, *, existing: bool = False
+) -> App:
+    """Open (and create on first use, unless ``existing``) the database at ``url``; the
+    default is a SQLite file."""
     settings = settings or QueueSettings.from_env()
-    db = open_database(url or default_url())
+    url = url or default_url()
+    if existing:
+        require_database(url)
+    db = open_database(url)
     hub = EventHub()
     store = SqlQueueStore(db, on_events=hub.publish)
     await store.create_schema()

@@ -7,7 +7,8 @@
     │   └── ConfirmationNeeded ... unless the user confirms (merging a rejected school)
     ├── TaskLimitError         a user already has the maximum number of active tasks
     ├── StoreError             the database failed in a way we could not absorb
-    │   └── SchemaError        the database schema is behind the code
+    │   ├── SchemaError        the database schema is behind the code
+    │   └── StorageUnavailable the database refuses writes (read-only, disk full): stop
     └── TaskError              raised by handlers; decides what the queue does next
         ├── PermanentError     bad input: fail at once with this message, never retry
         │   └── InputError     a document that cannot be processed (not a PDF, encrypted, ...)
@@ -59,6 +60,11 @@ class StoreError(SchoolxError):
 
 class SchemaError(StoreError):
     """The database schema does not match this version of schoolx."""
+
+
+class StorageUnavailable(StoreError):
+    """The database cannot store anything (read-only, no space left): no retry can help,
+    so a worker stops instead of failing every task and logging every attempt."""
 
 
 class TaskError(SchoolxError):

@@ -1,59 +1,87 @@
-"""Queue limits and timings, read from the environment once at startup."""
+"""Settings, read from ``SCHOOLX_*`` environment variables once at startup and validated.
+
+Every settings class is a frozen pydantic dataclass whose fields carry their bounds: a
+value that is not a number, not finite (``nan``, ``inf``) or out of range (a concurrency of
+0 would make every task wait for ever) stops the command with one line naming the
+variable, before anything runs. ``load`` is the one reader of the environment for them.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import fields
+from typing import Annotated, Any, TypeVar
+
+from pydantic import ConfigDict, Field, ValidationError
+from pydantic.dataclasses import dataclass
 
 from pipeline.errors import ConfigError
 
 ENV_PREFIX = "SCHOOLX_"
+STRICT = ConfigDict(allow_inf_nan=False, extra="forbid")
+
+S = TypeVar("S")
+Count = Annotated[int, Field(ge=1)]
+Seconds = Annotated[float, Field(gt=0)]
 
 
-@dataclass(frozen=True)
+def env_name(field_name: str) -> str:
+    return ENV_PREFIX + field_name.upper()
+
+
+def load(cls: type[S], env: Mapping[str, str] | None = None) -> S:
+    """``cls`` with every field set in ``env`` (default: the process environment) as
+    ``SCHOOLX_<FIELD>``; ConfigError naming each bad variable otherwise."""
+    env = os.environ if env is None else env
+    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    raw = {n: env[env_name(n)].strip() for n in names if env.get(env_name(n), "").strip()}
+    try:
+        return cls(**raw)
+    except ValidationError as exc:
+        raise ConfigError("; ".join(_problem(e, raw) for e in exc.errors())) from exc
+
+
+def _problem(error: Any, raw: Mapping[str, str]) -> str:
+    name = str(error["loc"][0]) if error.get("loc") else "?"
+    message = str(error.get("msg", "invalid")).replace("Input should be", "must be")
+    return f"{env_name(name)}={raw.get(name, '')!r}: {message}"
+
+
+def describe(cls: type[Any]) -> list[tuple[str, str]]:
+    """(variable, default) pairs for ``--help``."""
+    return [(env_name(f.name), str(f.default)) for f in fields(cls)]
+
+
+@dataclass(frozen=True, config=STRICT)
 class QueueSettings:
     """Every knob of the queue; each field can be set as ``SCHOOLX_<FIELD>`` (upper case)."""
 
-    max_processing: int = 7  # tasks processing at once, across all workers
-    max_processing_per_user: int = 5
+    max_processing: Count = 7  # tasks processing at once, across all workers
+    max_processing_per_user: Count = 5
     # Tasks one worker process runs at once; 0 means up to max_processing. With several
     # worker machines, set it so the slots spread (a finishing worker claims the next task
     # at once, so one worker with room for all 7 would keep them).
-    worker_concurrency: int = 0
-    max_active_per_user: int = 5  # pending + processing, checked at enqueue
-    max_attempts: int = 3
-    lease_s: float = 30.0
-    heartbeat_s: float = 5.0  # also how often cancel requests from other processes are seen
-    sweep_s: float = 10.0  # how often expired leases are taken back
+    worker_concurrency: Annotated[int, Field(ge=0)] = 0
+    max_active_per_user: Count = 5  # pending + processing, checked at enqueue
+    max_attempts: Count = 3
+    lease_s: Seconds = 30.0
+    heartbeat_s: Seconds = 5.0  # also how often cancel requests from other processes are seen
+    sweep_s: Seconds = 10.0  # how often expired leases are taken back
     # A worker still running but silent this long (no renewal) is presumed hung: its
     # tasks are taken back even though its process lives (models.liveness).
-    silent_worker_s: float = 300.0
-    poll_s: float = 0.5  # idle poll when nothing wakes the worker
-    retry_base_s: float = 2.0  # task-level backoff: base * 2**(attempt-1), jittered
-    retry_cap_s: float = 300.0
-    shutdown_grace_s: float = 10.0
+    silent_worker_s: Seconds = 300.0
+    poll_s: Seconds = 0.5  # idle poll when nothing wakes the worker
+    retry_base_s: Seconds = 2.0  # task-level backoff: base * 2**(attempt-1), jittered
+    retry_cap_s: Seconds = 300.0
+    shutdown_grace_s: Annotated[float, Field(ge=0)] = 10.0
+    inbox_settle_s: Annotated[float, Field(ge=0)] = 1.0  # stable this long before taken
+    sse_keepalive_s: Seconds = 15.0  # a comment line on a quiet event stream
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> QueueSettings:
-        env = os.environ if env is None else env
-        values: dict[str, int | float] = {}
-        for f in fields(cls):
-            raw = env.get(ENV_PREFIX + f.name.upper())
-            if raw is None or raw == "":
-                continue
-            kind = int if f.type in ("int", int) else float
-            try:
-                values[f.name] = kind(raw)
-            except ValueError as exc:
-                raise ConfigError(
-                    f"{ENV_PREFIX}{f.name.upper()}={raw!r} is not a valid {kind.__name__}"
-                ) from exc
-            if values[f.name] < 0 or (values[f.name] == 0 and f.name != "worker_concurrency"):
-                raise ConfigError(f"{ENV_PREFIX}{f.name.upper()} must be positive, got {raw}")
-        return cls(**values)  # type: ignore[arg-type]
+        return load(cls, env)
 
     @staticmethod
     def describe() -> list[tuple[str, str]]:
-        """(variable, default) pairs for ``--help``."""
-        return [(ENV_PREFIX + f.name.upper(), str(f.default)) for f in fields(QueueSettings)]
+        return describe(QueueSettings)

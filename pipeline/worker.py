@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from pipeline.context import LeaseLost, TaskContext
-from pipeline.errors import PermanentError, StoreError, TransientError
+from pipeline.errors import PermanentError, StorageUnavailable, StoreError, TransientError
 from pipeline.events import EventHub
 from pipeline.handlers import HandlerRegistry
 from pipeline.retry import backoff_delay
@@ -52,6 +52,7 @@ class Worker:
         self._claims: set[asyncio.Task[bool]] = set()
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
+        self._fatal: StorageUnavailable | None = None
         self.limits = Limits(settings.max_processing, settings.max_processing_per_user)
         self.capacity = settings.worker_concurrency or settings.max_processing
 
@@ -92,6 +93,15 @@ class Worker:
             self.hub.forget(hub_wake)
             with contextlib.suppress(Exception):  # a stale row is forgotten later anyway
                 await self.store.unregister_worker(self.id)
+        if self._fatal is not None:
+            raise self._fatal
+
+    def _stop_for_good(self, exc: StorageUnavailable) -> None:
+        """The database takes no writes: every task would fail the same way, and every
+        background loop would log it. Stop, and let the command say it once."""
+        self._fatal = self._fatal or exc
+        self._stop.set()
+        self._wake.set()
 
     async def _claim_loop(self, stop: asyncio.Event, drain: bool) -> None:
         while not stop.is_set():
@@ -196,6 +206,12 @@ class Worker:
         self._lost.discard(task_id)
 
     async def _execute(self, info: TaskInfo) -> None:
+        try:
+            await self._run_task(info)
+        except StorageUnavailable as exc:  # not even its end could be written
+            self._stop_for_good(exc)
+
+    async def _run_task(self, info: TaskInfo) -> None:
         handler = self.handlers.get(info.type)
         if handler is None:
             await self.store.fail(info.id, self.id, f"Unknown task type: {info.type}")
@@ -229,6 +245,9 @@ class Worker:
         raise asyncio.CancelledError
 
     async def _on_error(self, info: TaskInfo, exc: Exception) -> None:
+        if isinstance(exc, StorageUnavailable):
+            self._stop_for_good(exc)
+            return
         message = str(exc) or type(exc).__name__
         if isinstance(exc, TransientError | StoreError):
             if info.attempts < info.max_attempts:
@@ -249,6 +268,9 @@ class Worker:
             await asyncio.sleep(period_s)
             try:
                 await fn()
+            except StorageUnavailable as exc:
+                self._stop_for_good(exc)
+                return
             except Exception:  # a background loop survives a bad tick
                 log.exception("background %s failed; retrying next period", fn.__name__)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -50,7 +51,7 @@ class LlmConfig:
             base_url=env.get("OPENAI_BASE_URL") or None,
             model=env.get("SCHOOLX_LLM_MODEL") or "gpt-4o-mini",
             max_in_flight=_number(env, "SCHOOLX_LLM_MAX_IN_FLIGHT", 8, int, minimum=1),
-            rpm=_number(env, "SCHOOLX_LLM_RPM", 0, int),
+            rpm=_number(env, "SCHOOLX_LLM_RPM", 0, int),  # 0: no limit
             tpm=_number(env, "SCHOOLX_LLM_TPM", 0, int),
             timeout_s=_number(env, "SCHOOLX_LLM_TIMEOUT_S", 60.0, float, minimum=0.001),
             max_retries=_number(env, "SCHOOLX_LLM_MAX_RETRIES", 5, int),
@@ -100,6 +101,8 @@ def _number(
         value = kind(raw)
     except ValueError as exc:
         raise ConfigError(f"{name}={raw!r} is not a number") from exc
+    if not math.isfinite(value):
+        raise ConfigError(f"{name}={raw!r} must be a finite number")
     if value < minimum:
         raise ConfigError(f"{name}={raw!r} must be at least {minimum}")
     return value

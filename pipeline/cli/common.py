@@ -87,7 +87,6 @@ def environment_help() -> str:
     rows = [
         ("SCHOOLX_DATABASE_URL", "sqlite under SCHOOLX_HOME"),
         ("SCHOOLX_HOME", "./schoolx-data"),
-        ("SCHOOLX_INBOX_SETTLE_S", "1.0"),
         ("OPENAI_API_KEY / OPENAI_BASE_URL", "unset (llm off)"),
         ("SCHOOLX_LLM_MODEL", "gpt-4o-mini"),
         ("SCHOOLX_LLM_MAX_IN_FLIGHT", "8"),

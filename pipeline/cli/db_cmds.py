@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from models.db import default_url, open_database
+from models.db import default_url, open_database, require_database
 from models.migrate import current_revision, head_revision, upgrade
 from pipeline.cli.common import command, state
 from pipeline.cli.output import line
@@ -31,7 +31,9 @@ async def upgrade_cmd() -> None:
 @command
 async def current_cmd() -> None:
     """Show the schema revision of the database and the one this code needs."""
-    db = open_database(state.db_url or default_url())
+    url = state.db_url or default_url()
+    require_database(url)
+    db = open_database(url)
     try:
         revision = await current_revision(db)
     finally:

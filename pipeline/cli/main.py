@@ -119,7 +119,7 @@ async def tasks(
     as_json: JsonOpt = False,
 ) -> None:
     """List tasks, newest first."""
-    async with open_runtime(state.db_url) as rt:
+    async with open_runtime(state.db_url, existing=True) as rt:
         found = await rt.app.store.list_tasks(status=status, user_id=user, limit=limit)
     if as_json:
         emit_json([t.to_json() for t in found])
@@ -135,7 +135,7 @@ async def tasks(
 @command
 async def task(task_id: int, as_json: JsonOpt = False) -> None:
     """One task: stages done, progress, attempts, error, recent events."""
-    async with open_runtime(state.db_url) as rt:
+    async with open_runtime(state.db_url, existing=True) as rt:
         info = await rt.app.store.get_task(task_id)
         steps = await rt.app.store.steps(task_id)
         events = await rt.app.store.events_since(0, task_id=task_id)
@@ -181,7 +181,7 @@ async def task(task_id: int, as_json: JsonOpt = False) -> None:
 @command
 async def cancel(task_id: int) -> None:
     """Cancel a task: at once if pending, within seconds if running."""
-    async with open_runtime(state.db_url) as rt:
+    async with open_runtime(state.db_url, existing=True) as rt:
         status = await rt.app.queue.cancel(task_id)
     if status is TaskStatus.PROCESSING:
         line(f"task {task_id}: cancel requested; it stops within a few seconds")
@@ -193,7 +193,7 @@ async def cancel(task_id: int) -> None:
 @command
 async def retry(task_id: int) -> None:
     """Queue a failed or cancelled task again; it resumes from its finished stages."""
-    async with open_runtime(state.db_url) as rt:
+    async with open_runtime(state.db_url, existing=True) as rt:
         info = await rt.app.queue.retry(task_id)
     line(f"task {task_id}: {info.status.value} (finished stages will not run again)")
 
@@ -230,14 +230,15 @@ async def run(
     extractor: ExtractorOpt = "auto",
 ) -> None:
     """Watch the inbox (inbox/USER/file.pdf) and process what arrives."""
-    options = InboxOptions(
-        root=inbox or default_inbox(),
-        once=once,
-        extractor=resolve(extractor),
-        settle_s=float(os.environ.get("SCHOOLX_INBOX_SETTLE_S", "1.0")),
-        poll_s=0.5,
-    )
+    chosen = resolve(extractor)
     async with open_runtime(state.db_url) as rt:
+        options = InboxOptions(
+            root=inbox or default_inbox(),
+            once=once,
+            extractor=chosen,
+            settle_s=rt.app.settings.inbox_settle_s,
+            poll_s=0.5,
+        )
         view = ProgressView(interactive=sys.stdout.isatty())
         report = await run_inbox(rt, options, view)
         failed = await print_summary(rt, report)

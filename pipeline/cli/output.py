@@ -51,4 +51,4 @@ def line(message: str) -> None:
 
 
 def fail(message: str) -> None:
-    errors.print(shown(f"error: {message}"))
+    errors.print(shown(f"error: {message}"), soft_wrap=True)  # one line, however long

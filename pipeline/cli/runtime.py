@@ -41,8 +41,11 @@ def load_plugins(app: App, modules: Sequence[str]) -> None:
 
 
 @contextlib.asynccontextmanager
-async def open_runtime(db_url: str | None, plugins: Sequence[str] = ()) -> AsyncIterator[Runtime]:
-    app = await open_app(db_url)
+async def open_runtime(
+    db_url: str | None, plugins: Sequence[str] = (), *, existing: bool = False
+) -> AsyncIterator[Runtime]:
+    """``existing``: for commands that look at or change what is there, never create."""
+    app = await open_app(db_url, existing=existing)
     try:
         install_pdf_handler(app)
         load_plugins(app, plugins)

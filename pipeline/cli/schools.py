@@ -54,7 +54,7 @@ async def schools(
     as_json: JsonOpt = False,
 ) -> None:
     """List saved schools."""
-    async with open_runtime(state.db_url) as rt:
+    async with open_runtime(state.db_url, existing=True) as rt:
         found = await rt.schools.search(
             text_query=search, region=region, city=city, status=status, limit=limit
         )
@@ -81,7 +81,7 @@ async def schools(
 
 async def school(school_id: int, as_json: JsonOpt = False) -> None:
     """One school with every field and every source (document, page, snippet)."""
-    async with open_runtime(state.db_url) as rt:
+    async with open_runtime(state.db_url, existing=True) as rt:
         info = await rt.schools.get(school_id)
         history = await rt.schools.history(school_id)
     if as_json:
@@ -146,7 +146,7 @@ async def review(
     """Approve (locks its fields against automatic changes) or reject a school."""
     if approve == reject:
         raise ConfigError("say either --approve or --reject")
-    async with open_runtime(state.db_url) as rt:
+    async with open_runtime(state.db_url, existing=True) as rt:
         info = await rt.schools.review(school_id, approve, user or reviewer())
     line(f"school {info.id} {info.name}: {info.status}")
 
@@ -186,7 +186,7 @@ async def edit(
     }
     if not changes:
         raise ConfigError("nothing to change: give at least one --FIELD VALUE")
-    async with open_runtime(state.db_url) as rt:
+    async with open_runtime(state.db_url, existing=True) as rt:
         info = await rt.schools.edit(school_id, changes, user or reviewer())
     line(f"school {info.id} updated: {', '.join(sorted(changes))}")
 
@@ -201,7 +201,7 @@ async def merge(
 ) -> None:
     """Merge the second school into the first (sources move, gaps are filled; undo with
     ``schoolx unmerge OTHER_ID``)."""
-    async with open_runtime(state.db_url) as rt:
+    async with open_runtime(state.db_url, existing=True) as rt:
         info = await rt.schools.merge(keep_id, other_id, user or reviewer(), confirm=confirm)
     line(f"school {other_id} merged into {info.id} {info.name} ({len(info.sources)} sources)")
 
@@ -214,7 +214,7 @@ async def export(
     """Export every school with its sources (JSONL: one school per line)."""
     if fmt not in ("csv", "jsonl"):
         raise ConfigError(f"unknown format {fmt!r}: use csv or jsonl")
-    async with open_runtime(state.db_url) as rt:
+    async with open_runtime(state.db_url, existing=True) as rt:
         found = await rt.schools.export(status=status)
     text = to_jsonl(found) if fmt == "jsonl" else to_csv(found)
     if output is None:

@@ -72,7 +72,7 @@ async def run_inbox(rt: Runtime, options: InboxOptions, view: ProgressView) -> I
     wake = asyncio.create_task(_watch_files(options.root, stop, changed))
     try:
         with view.shown():
-            while not stop.is_set():
+            while not stop.is_set() and not worker.done():  # done: it failed for good
                 left = await inbox.scan(time.monotonic())
                 if options.once and left == 0 and await _queue_drained(rt):
                     break

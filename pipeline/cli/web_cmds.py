@@ -35,7 +35,7 @@ async def users_add(name: Annotated[str, typer.Argument(help="The user's name (i
 @command
 async def users_list() -> None:
     """Every user and whether their token is revoked."""
-    app = await open_app(state.db_url)
+    app = await open_app(state.db_url, existing=True)
     try:
         found = await UserStore(app.db).list()
     finally:
@@ -47,7 +47,7 @@ async def users_list() -> None:
 @command
 async def users_revoke(name: str) -> None:
     """Revoke a user's token at once; ``users add`` issues a new one."""
-    app = await open_app(state.db_url)
+    app = await open_app(state.db_url, existing=True)
     try:
         await UserStore(app.db).revoke(name)
     finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from handlers.settings import PdfSettings
 from models.users import UserStore
 from pipeline.cli.runtime import Runtime, open_runtime
+from pipeline.errors import StoreError
 from pipeline.web import (
     routes_documents,
     routes_duplicates,
@@ -32,7 +32,6 @@ from pipeline.web.upload_guard import UploadGuard
 log = logging.getLogger("schoolx.web")
 
 STATIC = Path(__file__).resolve().parent / "static"
-DEFAULT_KEEPALIVE_S = 15.0
 
 
 @contextlib.asynccontextmanager
@@ -47,12 +46,10 @@ async def background_worker(rt: Runtime) -> AsyncIterator[None]:
         stop.set()
         try:
             await task
+        except StoreError as exc:  # the database failed for good (read-only, disk full)
+            log.error("the queue worker stopped: %s", exc)
         except Exception:
             log.exception("the queue worker failed")
-
-
-def keepalive_seconds() -> float:
-    return float(os.environ.get("SCHOOLX_SSE_KEEPALIVE_S") or DEFAULT_KEEPALIVE_S)
 
 
 def request_shutdown(app: FastAPI) -> None:
@@ -69,7 +66,8 @@ def create_app(db_url: str | None, *, start_worker: bool = True) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_runtime(db_url) as rt:
-            app.state.web = WebState(rt, UserStore(rt.app.db), pdf, keepalive_seconds())
+            keepalive_s = rt.app.settings.sse_keepalive_s
+            app.state.web = WebState(rt, UserStore(rt.app.db), pdf, keepalive_s)
             if not start_worker:
                 yield
                 return
