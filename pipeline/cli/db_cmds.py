@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Annotated
+
 import typer
 
+from models.base import utcnow
 from models.db import default_url, open_database, require_database
 from models.migrate import current_revision, head_revision, upgrade
+from models.prune import prune_finished
 from pipeline.cli.common import command, state
 from pipeline.cli.output import line
+from pipeline.cli.runtime import open_runtime
 
 db_app = typer.Typer(help="Database schema: upgrade it, or show its revision.")
 
@@ -39,6 +45,20 @@ async def current_cmd() -> None:
     finally:
         await db.dispose()
     line(f"database: {revision or 'empty'}; this schoolx needs: {head_revision()}")
+
+
+@db_app.command("prune")
+@command
+async def prune_cmd(
+    older_than: Annotated[
+        float, typer.Option("--older-than", min=0, help="Days since the task ended.")
+    ],
+) -> None:
+    """Delete tasks that ended more than DAYS ago, with their steps and events (documents
+    and schools stay; the same bytes submitted again are processed again)."""
+    async with open_runtime(state.db_url, existing=True) as rt:
+        pruned = await prune_finished(rt.app.db, utcnow() - timedelta(days=older_than))
+    line(f"pruned {pruned.tasks} tasks, {pruned.steps} steps, {pruned.events} events")
 
 
 def register(app: typer.Typer) -> None:
