@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.requests import HTTPConnection
 
 from pipeline.web.deps import State
 from pipeline.web.errors import HttpError
@@ -36,6 +37,14 @@ def same_origin(request: Request) -> bool:
     if origin is None:  # not sent by every browser on same-origin requests
         return True
     return urlsplit(origin).netloc == request.headers.get("host")
+
+
+def request_token(conn: HTTPConnection) -> str | None:
+    """The bearer token of a request, else its sign-in cookie (read from headers only)."""
+    scheme, _, token = conn.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        token = conn.cookies.get(COOKIE, "")
+    return token.strip() or None
 
 
 async def token_user(state: State, token: str | None) -> str | None:

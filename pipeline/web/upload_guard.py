@@ -17,7 +17,7 @@ import json
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pipeline.web.auth import COOKIE, unauthorized
+from pipeline.web.auth import request_token, unauthorized
 from pipeline.web.errors import HttpError
 
 
@@ -45,13 +45,9 @@ class UploadGuard:
 
     async def _authenticated(self, scope: Scope) -> bool:
         conn = HTTPConnection(scope)
-        scheme, _, token = conn.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer":
-            token = conn.cookies.get(COOKIE, "")
-        if not token.strip():
-            return False
+        token = request_token(conn)
         # Which user, and whether a cookie caller is same-origin, the route decides again.
-        return await conn.app.state.web.users.authenticate(token.strip()) is not None
+        return token is not None and await conn.app.state.web.users.authenticate(token) is not None
 
     def _timed(self, receive: Receive) -> Receive:
         loop = asyncio.get_running_loop()
