@@ -461,7 +461,7 @@ async def test_hybrid_keeps_the_offline_reading_when_the_llm_fails(server: FakeL
     from handlers.reader.extractor import OfflineReader
 
     server.add_faults(*[Fault("malformed")] * 4)
-    async with extractor(server) as llm:
+    async with extractor(server, invalid_retries=0) as llm:  # an ask and its re-ask fail
         hybrid = HybridExtractor(OfflineReader(), llm)
         [notes] = [await hybrid.extract(c) for c in hybrid.chunks([PageText(3, NOTES_PAGE)])]
     assert notes.usage["llm_pages"] == 1
