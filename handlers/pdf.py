@@ -25,13 +25,21 @@ from handlers.normalize import normalize_document
 from handlers.pool import JOB_GROUP
 from handlers.records import Chunk, ChunkResult, PageText, SchoolRecord
 from handlers.settings import PdfSettings
-from handlers.text import TextResult, count_pages, extract_page_range, require_text
+from handlers.text import (
+    PageKey,
+    TextResult,
+    extract_page_range,
+    page_keys,
+    require_text,
+    same_as,
+)
 from models.documents import DocumentInfo, DocumentStore
 from models.schools import SaveItem, SchoolStore
 from pipeline.context import TaskContext
-from pipeline.errors import PermanentError, TransientError
+from pipeline.errors import InputError, PermanentError, TransientError
 
 TASK_TYPE = "pdf_extraction"
+FIRST = asyncio.FIRST_COMPLETED
 CHUNK_PREFIX = "extract/chunk/"
 
 
@@ -92,33 +100,64 @@ class PdfHandler:
             ) from exc
 
     async def _text(self, ctx: TaskContext, doc: DocumentInfo) -> dict[str, Any]:
+        """Every page's text, read in pool jobs of a few pages; guarded against PDF bombs:
+        a page cap, pages made of another page's objects not read again, jobs that give
+        their process back every ``job_budget_s``, and a deadline for the whole document
+        after which unread pages are recorded as skipped."""
         loop = asyncio.get_running_loop()
+        settings = self.settings
+        deadline = loop.time() + settings.document_timeout_s
         data = await self.documents.content(doc.id)
-        total = await loop.run_in_executor(self.pool, count_pages, data, doc.filename)
+        keys = await loop.run_in_executor(self.pool, page_keys, data, doc.filename)
+        total = len(keys)
+        if total > settings.max_pages:
+            raise InputError(
+                f"{doc.filename}: {total} pages, more than the limit of {settings.max_pages}"
+                " (SCHOOLX_MAX_PAGES)"
+            )
         await self.documents.set_page_count(doc.id, total)
         have = await self.documents.stored_pages(doc.id)
-        jobs = _missing_ranges(total, have, self.settings.pages_per_job)
+        copies = [p for p in _copies(keys) if p.page not in have]
+        await self.documents.save_pages(doc.id, copies)
+        have |= {p.page for p in copies}
         warnings: list[str] = []
         done = len(have)
         job = functools.partial(
             extract_page_range,
             data,
             doc.filename,
-            page_timeout_s=self.settings.page_timeout_s,
-            max_content_bytes=self.settings.max_content_bytes,
+            page_timeout_s=settings.page_timeout_s,
+            max_content_bytes=settings.max_content_bytes,
+            budget_s=settings.job_budget_s,
         )
-        futures = [loop.run_in_executor(self.pool, job, start, stop) for start, stop in jobs]
+        running: dict[asyncio.Future[TextResult], tuple[int, int]] = {}
+
+        def submit(start: int, stop: int) -> None:
+            running[loop.run_in_executor(self.pool, job, start, stop)] = (start, stop)
+
+        for start, stop in _missing_ranges(total, have, settings.pages_per_job):
+            submit(start, stop)
         try:
-            for finished in asyncio.as_completed(futures):
-                part: TextResult = await finished
-                await self.documents.save_pages(doc.id, part.pages)
-                warnings.extend(part.warnings)
-                done += len(part.pages)
+            while running:
+                finished, _ = await asyncio.wait(
+                    running, timeout=max(0.0, deadline - loop.time()), return_when=FIRST
+                )
+                if not finished:
+                    break  # the document's time is up
+                for future in finished:
+                    start, stop = running.pop(future)
+                    part = future.result()
+                    await self.documents.save_pages(doc.id, part.pages)
+                    warnings.extend(part.warnings)
+                    done += len(part.pages)
+                    if start + len(part.pages) < stop:  # the job gave its process back
+                        submit(start + len(part.pages), stop)
                 await ctx.update_progress(25 * done / max(total, 1), f"text {done}/{total}")
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
+        finally:
+            for future in running:
+                future.cancel()  # kills the pool process working on it
+        if running:
+            await self._skip_unread(doc, total)
         pages = await self.documents.load_pages(doc.id)
         require_text(TextResult(tuple(pages), (), total), doc.filename)
         return {
@@ -127,6 +166,12 @@ class PdfHandler:
             "skipped": {str(p.page): p.skipped for p in pages if p.skipped},
             "warnings": sorted(set(warnings))[:50],
         }
+
+    async def _skip_unread(self, doc: DocumentInfo, total: int) -> None:
+        have = await self.documents.stored_pages(doc.id)
+        reason = f"not read: the document took longer than {self.settings.document_timeout_s:g}s"
+        unread = [PageText(n, "", skipped=reason) for n in range(1, total + 1) if n not in have]
+        await self.documents.save_pages(doc.id, unread)
 
     # --- stage 2 ----------------------------------------------------------------------
 
@@ -288,6 +333,20 @@ def _chunk_step(chunk: Chunk) -> str:
         data = part.encode()
         digest.update(len(data).to_bytes(8, "big") + data)
     return f"{CHUNK_PREFIX}{chunk.index:05d}-{digest.hexdigest()[:16]}"
+
+
+def _copies(keys: Sequence[PageKey | None]) -> list[PageText]:
+    """Pages made of exactly the objects of an earlier page, as skipped pages."""
+    first: dict[PageKey, int] = {}
+    copies = []
+    for number, key in enumerate(keys, start=1):
+        if key is None:
+            continue
+        if key in first:
+            copies.append(same_as(number, first[key]))
+        else:
+            first[key] = number
+    return copies
 
 
 def _missing_ranges(total: int, have: set[int], per_job: int) -> list[tuple[int, int]]:

@@ -13,6 +13,12 @@ from pipeline.settings import STRICT, Count, Seconds, describe, load
 @dataclass(frozen=True, config=STRICT)
 class PdfSettings:
     page_timeout_s: Seconds = 20.0  # a page whose text takes longer is skipped and recorded
+    # All pages of one document: what is not read by then is skipped and recorded.
+    document_timeout_s: Seconds = 600.0
+    max_pages: Count = 5000  # a longer document is refused
+    # A pool job stops after this long and the rest of its pages queue again, so other
+    # documents' pages get a process in between (a job ends after its current page).
+    job_budget_s: Seconds = 10.0
     max_content_bytes: Count = 20_000_000  # a page whose content stream is larger is skipped
     pages_per_job: Count = 25  # pages per process-pool job in stage 1
     text_workers: Count = 2  # processes for pypdf (both cores by default)

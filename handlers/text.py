@@ -27,6 +27,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 import warnings
 import zlib
 from collections.abc import Awaitable, Callable, Iterator
@@ -39,7 +40,7 @@ from typing import TypeVar
 
 from pypdf import PageObject, PasswordType, PdfReader
 from pypdf.filters import ASCII85Decode, ASCIIHexDecode
-from pypdf.generic import ArrayObject, NameObject, StreamObject
+from pypdf.generic import ArrayObject, IndirectObject, NameObject, StreamObject
 
 from handlers.geometry import layout_text
 from handlers.pool import die_with_parent
@@ -304,6 +305,38 @@ def count_pages(data: bytes, filename: str) -> int:
     return count
 
 
+PageKey = tuple[object, ...]
+
+
+def _page_key(page: PageObject) -> PageKey | None:
+    """What a page's text depends on, when it is all shared objects: pages with equal keys
+    read the same. A PDF bomb gives hundreds of pages one huge content stream; this is
+    how that stream is parsed once. None when something is the page's own (not shared)."""
+    contents = page.get(NameObject("/Contents"))  # the reference, not the stream
+    refs = list(contents) if isinstance(contents, ArrayObject) else [contents]
+    resources = page.get(NameObject("/Resources"))
+    shared = [ref for ref in [*refs, resources] if isinstance(ref, IndirectObject)]
+    if len(shared) != len(refs) + 1:
+        return None
+    ids = tuple((ref.idnum, ref.generation) for ref in shared)
+    box = tuple(float(v) for v in page.mediabox)
+    return (ids, box, page.get(NameObject("/Rotate"), 0))
+
+
+def page_keys(data: bytes, filename: str) -> list[PageKey | None]:
+    """Validate the document; one key per page (see ``_page_key``); InputError if
+    unreadable. Reads page dictionaries only, no content stream."""
+    with _captured_warnings():
+        reader, count = _open(data, filename)
+        keys: list[PageKey | None] = []
+        for i in range(count):
+            try:
+                keys.append(_page_key(reader.pages[i]))
+            except Exception:  # a damaged page tree entry: that page is just not shared
+                keys.append(None)
+    return keys
+
+
 def extract_page_range(
     data: bytes,
     filename: str,
@@ -312,21 +345,34 @@ def extract_page_range(
     *,
     page_timeout_s: float = 20.0,
     max_content_bytes: int = 20_000_000,
+    budget_s: float = 0.0,
 ) -> TextResult:
     """Text of pages ``[start, stop)`` (0-based; clipped to the document).
 
     Pages without text are flagged ``needs_ocr`` but, unlike ``extract_pages``, a range
-    without any text is not an error: other ranges of the document may have text.
+    without any text is not an error: other ranges of the document may have text. With a
+    ``budget_s``, the range stops early once that much time is spent (after at least one
+    page), so that a pool process is free for other documents' pages between jobs: the
+    caller asks again for the rest.
     """
+    started = time.monotonic()
     with _captured_warnings() as messages:
         reader, count = _open(data, filename)
-        pages = tuple(
-            _extract_one(
-                reader, i, page_timeout_s=page_timeout_s, max_content_bytes=max_content_bytes
+        pages: list[PageText] = []
+        for i in range(max(start, 0), min(stop, count)):
+            if pages and budget_s and time.monotonic() - started > budget_s:
+                break
+            pages.append(
+                _extract_one(
+                    reader, i, page_timeout_s=page_timeout_s, max_content_bytes=max_content_bytes
+                )
             )
-            for i in range(max(start, 0), min(stop, count))
-        )
-    return TextResult(pages=pages, warnings=_tidy_warnings(messages), page_count=count)
+    return TextResult(pages=tuple(pages), warnings=_tidy_warnings(messages), page_count=count)
+
+
+def same_as(number: int, original: int) -> PageText:
+    """A page made of exactly the objects of an earlier one: not read (nor stored) again."""
+    return PageText(page=number, text="", skipped=f"same content as page {original}")
 
 
 def require_text(result: TextResult, filename: str) -> None:

@@ -13,15 +13,9 @@ from pypdf import PdfWriter
 from pypdf.generic import DictionaryObject, NameObject, NumberObject, StreamObject
 
 
-def shared_stream_bomb(pages: int, stream_bytes: int) -> bytes:
+def shared_stream_bomb(pages: int, stream_bytes: int, *, distinct: bool = False) -> bytes:
     """``pages`` pages whose /Contents is one stream of about ``stream_bytes`` bytes of
-    text-showing operators."""
-    op = b"BT /F1 9 Tf 72 700 Td (Lincoln Elementary School 12 Main St) Tj ET\n"
-    body = op * max(1, stream_bytes // len(op))
-    stream = StreamObject()
-    stream.set_data(zlib.compress(body, 9))
-    stream[NameObject("/Filter")] = NameObject("/FlateDecode")
-    stream[NameObject("/Length")] = NumberObject(len(stream.get_data()))
+    text-showing operators (``distinct``: a stream of its own for each page)."""
     font = DictionaryObject(
         {
             NameObject("/Type"): NameObject("/Font"),
@@ -30,13 +24,23 @@ def shared_stream_bomb(pages: int, stream_bytes: int) -> bytes:
         }
     )
     writer = PdfWriter()
-    ref = writer._add_object(stream)
+    shared = writer._add_object(_stream(stream_bytes, 0))
     fonts = DictionaryObject({NameObject("/F1"): writer._add_object(font)})
     resources = writer._add_object(DictionaryObject({NameObject("/Font"): fonts}))
-    for _ in range(pages):
+    for number in range(pages):
         page = writer.add_blank_page(612, 792)
-        page[NameObject("/Contents")] = ref
+        own = writer._add_object(_stream(stream_bytes, number)) if distinct else None
+        page[NameObject("/Contents")] = own or shared
         page[NameObject("/Resources")] = resources
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def _stream(size: int, number: int) -> StreamObject:
+    op = f"BT /F1 9 Tf 72 700 Td (Lincoln Elementary School {number} Main St) Tj ET\n".encode()
+    stream = StreamObject()
+    stream.set_data(zlib.compress(op * max(1, size // len(op)), 9))
+    stream[NameObject("/Filter")] = NameObject("/FlateDecode")
+    stream[NameObject("/Length")] = NumberObject(len(stream.get_data()))
+    return stream

@@ -1,0 +1,95 @@
+"""PDF bombs: a content stream shared by hundreds of pages is parsed once; a document
+that is slow page after page stops at its deadline; it never keeps other users' small
+files waiting for long; more pages than the cap are refused."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator
+
+import psutil
+import pytest
+
+from handlers.settings import PdfSettings
+from handlers.setup import install_pdf_handler
+from handlers.submit import submit_pdf
+from models.documents import DocumentStore
+from pipeline.app import App
+from pipeline.store import TaskInfo, TaskStatus
+from tests.faults.test_cancel import wait_busy
+from tests.integration.test_pdf_handler import SAMPLES
+from tests.support.bomb_pdf import shared_stream_bomb
+
+# Each page asks the reader to parse about 2 MB of text operators: seconds per page.
+SHARED = shared_stream_bomb(300, 2_000_000)
+DISTINCT = shared_stream_bomb(40, 2_000_000, distinct=True)
+
+
+async def run_all(
+    app: App, settings: PdfSettings, files: list[tuple[str, bytes, str]]
+) -> list[TaskInfo]:
+    """The PDF handler with ``settings``, and (name, bytes, user) files submitted."""
+    install_pdf_handler(app, settings)
+    docs = DocumentStore(app.db)
+    subs = [
+        await submit_pdf(app.queue, docs, data, name, user_id=user) for name, data, user in files
+    ]
+    return [s.task for s in subs]
+
+
+@pytest.fixture
+async def worker(app: App) -> AsyncIterator[asyncio.Task[None]]:
+    """A worker running in this process beside the test."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(app.new_worker().run(stop))
+    yield task
+    stop.set()
+    await asyncio.wait_for(task, 60)
+
+
+async def test_a_stream_shared_by_300_pages_is_parsed_once(app: App, worker: object) -> None:
+    [bomb] = await run_all(app, PdfSettings(text_workers=2), [("bomb.pdf", SHARED, "mallory")])
+    started = time.monotonic()
+    done = await asyncio.wait_for(app.queue.wait(bomb.id), 60)  # 300 parses: ~10 minutes
+    took = time.monotonic() - started
+    assert done.status is TaskStatus.COMPLETED, done.error
+    skipped = done.result["skipped_pages"]
+    assert len(skipped) == 299 and skipped["300"] == "same content as page 1"
+    assert took < 60
+
+
+async def test_a_slow_document_stops_at_its_deadline(app: App, worker: object) -> None:
+    settings = PdfSettings(text_workers=2, document_timeout_s=8, job_budget_s=1)
+    [bomb] = await run_all(app, settings, [("slow.pdf", DISTINCT, "mallory")])
+    started = time.monotonic()
+    done = await asyncio.wait_for(app.queue.wait(bomb.id), 60)  # 40 x ~3.5 s otherwise
+    took = time.monotonic() - started
+    pages = await DocumentStore(app.db).load_pages(int(bomb.payload["document_id"]))
+    late = [p.page for p in pages if p.skipped == "not read: the document took longer than 8s"]
+    assert len(pages) == 40 and len(late) >= 20, [p.skipped for p in pages]
+    # Completed with the pages it read, or failed when (on a slow machine) it read none.
+    assert done.status is TaskStatus.COMPLETED or "no page could be read" in str(done.error)
+    assert took < 8 + 15, took
+
+
+async def test_a_huge_document_does_not_keep_small_ones_waiting(app: App, worker: object) -> None:
+    settings = PdfSettings(text_workers=2, job_budget_s=1)
+    [bomb] = await run_all(app, settings, [("slow.pdf", DISTINCT, "mallory")])
+    await wait_busy(psutil.Process(os.getpid()))  # its jobs hold both pool processes
+    small = (SAMPLES / "table.pdf").read_bytes()
+    sub = await submit_pdf(app.queue, DocumentStore(app.db), small, "t.pdf", user_id="bob")
+    started = time.monotonic()
+    done = await asyncio.wait_for(app.queue.wait(sub.task.id), 60)
+    took = time.monotonic() - started
+    assert done.status is TaskStatus.COMPLETED, done.error
+    assert (await app.queue.get(bomb.id)).status is TaskStatus.PROCESSING  # still at it
+    assert took < 30, took  # behind jobs of 25 pages it would wait ~90 s
+
+
+async def test_more_pages_than_the_cap_are_refused(app: App, worker: object) -> None:
+    [bomb] = await run_all(app, PdfSettings(max_pages=100), [("big.pdf", SHARED, "mallory")])
+    done = await asyncio.wait_for(app.queue.wait(bomb.id), 60)
+    assert done.status is TaskStatus.FAILED
+    assert done.error == "big.pdf: 300 pages, more than the limit of 100 (SCHOOLX_MAX_PAGES)"
