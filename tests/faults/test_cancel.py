@@ -100,9 +100,10 @@ def test_cancel_from_another_process_within_a_heartbeat_says_what_was_saved(
         shown = schoolx(env, "task", task_id)
     finally:
         stop_all([worker])
-    # The worker sees the request at its next heartbeat (0.5 s) and stops at once.
+    # The worker sees the request at its next heartbeat (0.5 s) and stops at once; the
+    # rest is slack for a busy 2-core machine (2.2 s seen while a full test run shared it).
     latency = (datetime.fromisoformat(info["completed_at"]) - requested).total_seconds()
-    assert latency < 2.0, latency
+    assert latency < 0.5 + 3.0, latency
     assert "cancelled by request; saved before stopping: no stage finished" in " ".join(
         shown.stdout.split()
     ), shown.stdout
