@@ -75,7 +75,7 @@ def duplicates(
         return
 
     async def run() -> None:
-        async with open_runtime(state.db_url) as rt:
+        async with open_runtime(state.db_url, existing=True) as rt:
             found = await rt.schools.duplicates(limit=limit)
         if as_json:
             emit_json([pair_json(p) for p in found])
@@ -99,7 +99,7 @@ async def accept(
     user: ReviewerOpt = "",
 ) -> None:
     """They are one school: merge them (undo with ``schoolx unmerge``)."""
-    async with open_runtime(state.db_url) as rt:
+    async with open_runtime(state.db_url, existing=True) as rt:
         info = await rt.schools.accept(pair_id, user or reviewer(), keep=keep, confirm=confirm)
     line(f"possible duplicate {pair_id} accepted: school {info.id} {info.name}")
 
@@ -108,13 +108,13 @@ async def accept(
 @command
 async def dismiss(pair_id: int, user: ReviewerOpt = "") -> None:
     """They are two schools: never propose this pair again."""
-    async with open_runtime(state.db_url) as rt:
+    async with open_runtime(state.db_url, existing=True) as rt:
         found = await rt.schools.dismiss(pair_id, user or reviewer())
     line(f"possible duplicate {pair_id} dismissed: schools {found.a.id} and {found.b.id}")
 
 
 async def unmerge(school_id: int, user: ReviewerOpt = "") -> None:
     """Take a merged school back out, with its own sources and values."""
-    async with open_runtime(state.db_url) as rt:
+    async with open_runtime(state.db_url, existing=True) as rt:
         info = await rt.schools.unmerge(school_id, user or reviewer())
     line(f"school {info.id} {info.name}: {info.status} again ({len(info.sources)} sources)")
