@@ -161,7 +161,7 @@ def save_group(
     """Save one school of a document; True when it is a new school."""
     records = item.records
     scored = sorted(
-        (Scored(c, best_of(group, c.members)) for c in candidates(conn, group)),
+        (Scored(c, best_of(group, c.members, grouped=True)) for c in candidates(conn, group)),
         key=lambda s: s.order,
     )
     joins = [s for s in scored if s.judgement.outcome is Outcome.MERGE]

@@ -124,25 +124,41 @@ class Judgement(NamedTuple):
 _RANK = {Outcome.MERGE: 2, Outcome.POSSIBLE: 1, Outcome.DISTINCT: 0}
 
 
+def _same_document(a: Facts, b: Facts) -> bool:
+    return a.document is not None and a.document == b.document
+
+
 def judge(a: Facts, b: Facts) -> Judgement:
     """One pair of records: the score and what to do, by the rules of ``outcome``."""
     found = compare(a, b)
-    same_document = a.document is not None and a.document == b.document
     return Judgement(
         found,
-        outcome(found, name_only=a.name_only or b.name_only, same_document=same_document),
+        outcome(found, name_only=a.name_only or b.name_only, same_document=_same_document(a, b)),
     )
 
 
-def best_of(records: Iterable[Facts], members: Iterable[Facts]) -> Judgement:
+def best_of(
+    records: Iterable[Facts], members: Iterable[Facts], *, grouped: bool = False
+) -> Judgement:
     """Records (one school of a document) against a school known by several records (its
     sources, its reviewed values, its aliases): the strongest single pair — a merge before
     a proposal, then the higher score. Whole records are compared, never fields of
     different ones mixed, so the merges are the connected parts of the record-to-record
     "would merge" graph, whatever order the records come in. An identifier that differs
-    on any pair makes them two schools."""
+    on any pair makes them two schools.
+
+    ``grouped``: in-document dedupe has already grouped the records' document (a save), so
+    a pair within it is at most proposed (a mention of "Lincoln Elementary" in a list of
+    two is left alone there, and must not join both here)."""
     known = list(members)
-    found = [judge(r, m) for r in records for m in known]
+    found: list[Judgement] = []
+    for r in records:
+        for m in known:
+            j = judge(r, m)
+            again = grouped and _same_document(r, m) and j.found.score < DECISIVE
+            if again and j.outcome is Outcome.MERGE:
+                j = Judgement(j.found, Outcome.POSSIBLE)
+            found.append(j)
     if not found:
         return Judgement(NO_MATCH, Outcome.DISTINCT)
     vetoed = [j for j in found if j.found.score <= -DECISIVE]

@@ -21,7 +21,7 @@ from models.schools import SaveItem, SchoolInfo, SchoolStore
 from pipeline.app import App, open_app
 from pipeline.errors import ConflictError
 from tests.conftest import FAST
-from tests.support.schools import HARBOR, MAILING, PARK, PHYSICAL, rec
+from tests.support.schools import FRESNO, HARBOR, MAILING, MODESTO, PARK, PHYSICAL, rec
 
 REVIEWER = "reviewer"
 
@@ -300,3 +300,25 @@ async def test_schools_saved_before_the_upgrade_are_found(db_url: str) -> None:
         assert school.name == "Bonham Middle School" and len(school.sources) == 2
     finally:
         await app.close()
+
+
+async def test_identifiers_decide(docs: Docs) -> None:
+    udise = {"udise": "33300100101"}
+    await docs.save(replace(rec("GHS Kovilpatti", city="Kovilpatti"), identifiers=udise))
+    # another spelling, no other agreement: the same id makes it the same school
+    await docs.save(replace(rec("Government High School", city="Tuticorin"), identifiers=udise))
+    # the same name and town under another id of the scheme: another school
+    other = {"udise": "33300100102"}
+    await docs.save(replace(rec("GHS Kovilpatti", city="Kovilpatti"), identifiers=other))
+    found = sorted((len(s.sources), s.identifiers["udise"]) for s in await docs.schools.export())
+    assert found == [(1, "33300100102"), (2, "33300100101")]
+    assert await docs.schools.duplicates() == []
+
+
+async def test_a_mention_in_a_list_of_twins_joins_neither(docs: Docs) -> None:
+    await docs.save(FRESNO, MODESTO, rec("Lincoln Elementary"))  # two schools, one mention
+    found = await docs.schools.export()
+    assert sorted(len(s.sources) for s in found) == [1, 1, 1]
+    assert {(p.a.name, p.b.name) for p in await docs.schools.duplicates()} == {
+        ("Lincoln Elementary", "Lincoln Elementary")
+    }

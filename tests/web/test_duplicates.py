@@ -108,6 +108,10 @@ def test_duplicates_side_by_side_merge_and_unmerge_in_the_browser(
     unmerge = wait(browser).until(ec.element_to_be_clickable((By.CSS_SELECTOR, "button.unmerge")))
     other = unmerge.get_attribute("data-school-id")
     assert browser.find_element(By.ID, "aliases").text == "Webster Elementary"
+    # the two sources name it differently: show the other name
+    browser.find_element(By.CSS_SELECTOR, '#alternatives tr[data-field="name"] .use-value').click()
+    wait(browser).until(lambda d: d.find_element(By.ID, "school-name").text == "Webster Elementary")
+    unmerge = browser.find_element(By.CSS_SELECTOR, "button.unmerge")
     unmerge.click()
     wait(browser).until(ec.text_to_be_present_in_element((By.ID, "school-status"), "pending"))
     assert browser.current_url.endswith(f"/ui/schools/{other}")
