@@ -174,7 +174,6 @@ def render(runs: list[Run]) -> str:
     """Fixed-width text of the runs (see the module docstring for the rules)."""
     if not runs:
         return ""
-    left = 0.0  # columns count from the page's edge, so they agree from page to page
     width = _char_width(runs)
     out: list[str] = []
     previous_y: float | None = None
@@ -183,15 +182,16 @@ def render(runs: list[Run]) -> str:
         if previous_y is not None and out and previous_y - y > _BLANK_LINE_GAP * height:
             out.append("")
         previous_y = y
-        out.append(_render_line(line, left, width))
+        out.append(_render_line(line, width))
     return "\n".join(out)
 
 
-def _render_line(line: list[Run], left: float, width: float) -> str:
+def _render_line(line: list[Run], width: float) -> str:
+    # columns count from the page's edge, not its leftmost text, so they agree page to page
     text = ""
     end_x: float | None = None
     for run in line:
-        column = min(int((run.x0 - left) / width), _MAX_INDENT + len(text))
+        column = min(int(run.x0 / width), _MAX_INDENT + len(text))
         if end_x is None:
             text = " " * column + run.text
         else:

@@ -1,7 +1,9 @@
-"""Offline, rule-based extractor: directory blocks, tables and prose mentions of schools.
+"""The line readers of the offline reader: directory blocks, one-line entries, numbered
+lists, text tables, catalogue paragraphs and prose mentions, in one text column ("flow")
+that ``handlers.reader`` cut from the page (tables it recognised by geometry are gone).
 
 Records carry RAW values exactly as printed; normalization is a later stage. Every record's
-evidence is a span of the page text covering the block / row / mention it came from.
+evidence is a span of the flow's text covering the block / row / mention it came from.
 """
 
 from __future__ import annotations
