@@ -40,7 +40,8 @@ from pathlib import Path
 from bench.er_data import HELD_BACK, TRAIN, Row, load
 from handlers.matching.blocking import MAX_BLOCK, block_keys, lookup_keys
 from handlers.matching.compare import levels
-from handlers.matching.facts import Facts, facts_of, mark_shared
+from handlers.matching.dedupe import document_facts
+from handlers.matching.facts import Facts
 from handlers.matching.matcher import APART
 
 WEIGHTS_PY = Path(__file__).resolve().parents[1] / "handlers/matching/weights.py"
@@ -66,8 +67,9 @@ class Data:
 
 def prepare() -> Data:
     side_a, side_b = load()
-    facts_a = mark_shared([facts_of(r.record, with_identifiers=False) for r in side_a])
-    facts_b = mark_shared([facts_of(r.record, with_identifiers=False) for r in side_b])
+    # the lists' records carry no identifiers (bench/er_data.py): what documents print
+    facts_a = document_facts([r.record for r in side_a])
+    facts_b = document_facts([r.record for r in side_b])
     b_of_school = {r.school: j for j, r in enumerate(side_b)}
     links = {(i, b_of_school[r.school]) for i, r in enumerate(side_a) if r.school in b_of_school}
     return Data(side_a, side_b, facts_a, facts_b, links)

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from pipeline.errors import ConfigError, NotFoundError
 
 SQLITE_BUSY_TIMEOUT_S = 60.0
-SQLITE_CACHE_KB = 65536
 T = TypeVar("T")
 
 
@@ -162,9 +161,6 @@ def _tune(engine: Engine, *, begin: str) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
-        # The matcher's keys and facts of 100,000 schools do not fit SQLite's default 2 MB
-        # page cache; with 64 MB a save's lookups stay in memory (bench.er_cost).
-        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KB}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 

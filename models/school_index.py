@@ -42,7 +42,7 @@ keys = typed(Table, SchoolKey.__table__)
 aliases = typed(Table, SchoolAlias.__table__)
 
 KEY_LENGTH = 255
-MEMBERS_CACHED = 65536  # distinct match_facts texts kept decoded
+MEMBERS_CACHED = 4096  # distinct match_facts texts kept decoded (a worker's memory)
 
 
 @functools.cache
@@ -149,7 +149,7 @@ def rebuild(conn: Connection, school_id: int) -> None:
         .where(schools.c.id == school_id)
         .values(match_facts=[f.to_json() for f in members])
     )
-    conn.execute(delete(keys).where(keys.c.school_id == school_id))
+    drop_keys(conn, school_id, row.match_facts)
     if row.status != "merged":
         add_keys(conn, school_id, members)
 
@@ -158,9 +158,24 @@ def _sources_of(school_id: int) -> Any:
     return select(sources.c.facts, sources.c.record).where(sources.c.school_id == school_id)
 
 
-def drop_keys(conn: Connection, school_id: int) -> None:
-    """A school merged away is no candidate any more."""
-    conn.execute(delete(keys).where(keys.c.school_id == school_id))
+_DROP_KEY = delete(keys).where(
+    keys.c.kind == bindparam("k"),
+    keys.c.value == bindparam("v"),
+    keys.c.school_id == bindparam("s"),
+)
+
+
+def drop_keys(conn: Connection, school_id: int, stored: Any) -> None:
+    """Remove the keys of a school known by ``stored`` (its ``match_facts`` as they were):
+    it is merged away, or known by other facts now. By primary key, one per key: an index
+    on ``school_id`` would cost every save a second insert per key."""
+    found = [Facts.from_json(m) for m in stored or []]
+    rows = [
+        {"k": kind, "v": value[:KEY_LENGTH], "s": school_id}
+        for kind, value in sorted({k for f in found for k in block_keys(f)})
+    ]
+    if rows:
+        conn.execute(_DROP_KEY, rows)
 
 
 def candidates(conn: Connection, found: Sequence[Facts]) -> list[Candidate]:

@@ -100,7 +100,7 @@ def fold(
             .returning(merges.c.id)
         ).scalar_one()
     )
-    drop_keys(conn, other.id)
+    drop_keys(conn, other.id, other.match_facts)
     if learn_alias and other.name.casefold() != keep.name.casefold():
         conn.execute(
             insert(aliases).values(

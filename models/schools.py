@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection, Table, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from handlers.matching.dedupe import document_facts
+from handlers.matching import Facts
+from handlers.matching.dedupe import document_facts, shared_phones
 from handlers.matching.names import name_key
 from handlers.records import RECORD_FIELDS
 from models.base import utcnow
@@ -101,19 +102,23 @@ class SchoolStore:
         never holds the write lock for long. Each school's first evidence row says whether
         it created its school, so a repeated or resumed save reports what the first did.
         """
-        records = [r for item in items for r in item.records]
-        facts = [replace(f, document=document_id) for f in document_facts(records)]
-        starts = [0]
-        for item in items:
-            starts.append(starts[-1] + len(item.records))
+        # A phone the document gives for two differently named schools says less: known
+        # from the whole document, while each batch's facts are made as it is saved.
+        shared = shared_phones(r for item in items for r in item.records)
         ev = Evidence(document_id, task_id, extractor)
         created: list[bool] = []
         for batch in _batches(items):
+            records = [r for i in batch for r in items[i].records]
+            facts = document_facts(records, shared, document_id)
 
-            def save_batch(conn: Connection, batch: list[int] = batch) -> list[bool]:
-                out = []
+            def save_batch(
+                conn: Connection, batch: list[int] = batch, facts: list[Facts] = facts
+            ) -> list[bool]:
+                out, start = [], 0
                 for i in batch:
-                    item, group = items[i], facts[starts[i] : starts[i + 1]]
+                    item = items[i]
+                    group = facts[start : start + len(item.records)]
+                    start += len(item.records)
                     before = prior_save(conn, item.record, ev)
                     if before is None:
                         before = save_group(conn, self._insert_source, item, group, ev)
@@ -122,7 +127,7 @@ class SchoolStore:
 
             created += await self._write(save_batch)
         saved = sum(created)
-        return SaveResult(saved, len(created) - saved, len(records))
+        return SaveResult(saved, len(created) - saved, sum(len(item.records) for item in items))
 
     # --- read -------------------------------------------------------------------------
 

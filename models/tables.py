@@ -197,8 +197,9 @@ class SchoolKey(Base):
 
     kind: Mapped[str] = mapped_column(String(8), primary_key=True)
     value: Mapped[str] = mapped_column(String(255), primary_key=True)
+    # No index of its own: keys are removed by primary key, from the school's facts.
     school_id: Mapped[int] = mapped_column(
-        ForeignKey("schools.id", ondelete="CASCADE"), primary_key=True, index=True
+        ForeignKey("schools.id", ondelete="CASCADE"), primary_key=True
     )
 
 

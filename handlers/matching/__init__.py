@@ -8,7 +8,7 @@ database on save (``models.schools``).
 """
 
 from handlers.matching.blocking import block_keys, lookup_keys
-from handlers.matching.facts import Facts, facts_of, mark_shared
+from handlers.matching.facts import Facts, facts_of
 from handlers.matching.matcher import (
     AUTO_MERGE,
     REVIEW,
@@ -37,7 +37,6 @@ __all__ = [
     "facts_of",
     "judge",
     "lookup_keys",
-    "mark_shared",
     "match",
     "outcome",
 ]

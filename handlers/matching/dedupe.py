@@ -12,13 +12,14 @@ by one would give. Within one document, two records are one school under the sam
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import fields, replace
 from typing import Any
 
 from handlers.matching.blocking import MAX_BLOCK, block_keys
-from handlers.matching.facts import Facts, facts_of, mark_shared
+from handlers.matching.facts import Facts, facts_of, phone_key
 from handlers.matching.matcher import Outcome, compare, outcome
+from handlers.matching.names import name_tokens
 from handlers.records import SchoolRecord
 
 _FILLED = tuple(f.name for f in fields(SchoolRecord) if f.name not in ("name", "evidence"))
@@ -44,18 +45,16 @@ def group_facts(found: Sequence[Facts]) -> list[list[int]]:
     for i, f in enumerate(found):
         for key in block_keys(f):
             blocks[key].append(i)
-    edges: set[tuple[int, int]] = set()
-    compared: set[tuple[int, int]] = set()
-    for members in blocks.values():
-        if len(members) < 2 or len(members) > MAX_BLOCK:
-            continue
-        for x, i in enumerate(members):
-            for j in members[x + 1 :]:
-                if (i, j) in compared:
-                    continue
-                compared.add((i, j))
-                if outcome(compare(found[i], found[j]), same_document=True) is Outcome.MERGE:
-                    edges.add((i, j))
+    edges: list[tuple[int, int]] = []
+    for i, f in enumerate(found):
+        later: set[int] = set()  # this record's partners, each compared once
+        for key in block_keys(f):
+            block = blocks[key]
+            if len(block) <= MAX_BLOCK:
+                later.update(j for j in block if j > i)
+        for j in sorted(later):
+            if outcome(compare(f, found[j]), same_document=True) is Outcome.MERGE:
+                edges.append((i, j))
     parent = list(range(len(found)))
 
     def union(i: int, j: int) -> None:
@@ -80,10 +79,29 @@ def group_facts(found: Sequence[Facts]) -> list[list[int]]:
     return sorted(groups.values(), key=lambda g: g[0])
 
 
-def document_facts(records: Sequence[SchoolRecord]) -> list[Facts]:
-    """The facts of one document's records, a phone or website given for two differently
-    named records marked shared."""
-    return mark_shared([facts_of(r) for r in records])
+def shared_phones(records: Iterable[SchoolRecord]) -> frozenset[str]:
+    """Phones one document gives for two or more differently named records."""
+    names: dict[str, set[tuple[str, ...]]] = defaultdict(set)
+    for r in records:
+        phone = phone_key(r.phone)
+        if phone:
+            names[phone].add(name_tokens(r.name))
+    return frozenset(p for p, seen in names.items() if len(seen) > 1)
+
+
+def document_facts(
+    records: Sequence[SchoolRecord],
+    shared: frozenset[str] | None = None,
+    document: int | None = None,
+) -> list[Facts]:
+    """The facts of (some of) one document's records, phones the document gives for two
+    differently named records (``shared``; default: found in ``records``) marked shared."""
+    phones = shared_phones(records) if shared is None else shared
+    out = []
+    for r in records:
+        f = facts_of(r)
+        out.append(replace(f, phone_shared=f.phone in phones, document=document))
+    return out
 
 
 def group_duplicates(records: Sequence[SchoolRecord]) -> list[list[int]]:
@@ -114,4 +132,11 @@ def merge_duplicates(records: Sequence[SchoolRecord]) -> list[SchoolRecord]:
     ]
 
 
-__all__ = ["document_facts", "fill", "group_duplicates", "group_facts", "merge_duplicates"]
+__all__ = [
+    "document_facts",
+    "fill",
+    "group_duplicates",
+    "group_facts",
+    "merge_duplicates",
+    "shared_phones",
+]

@@ -7,9 +7,8 @@ compares prepared values instead of parsing the same strings again for every can
 from __future__ import annotations
 
 import re
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -130,7 +129,7 @@ def _place(value: str | None) -> str | None:
     return " ".join(value.casefold().split()) if value else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Facts:
     """One record's comparable values (None: the record does not say)."""
 
@@ -146,8 +145,8 @@ class Facts:
     grades: tuple[int, int] | None = None
     identifiers: tuple[tuple[str, str], ...] = ()
     # The document gives this phone for another school too (a district office number):
-    # agreeing on it says less. Set by ``mark_shared`` from the record's own document,
-    # so it does not depend on what else the database holds or in what order it came.
+    # agreeing on it says less. Set from the record's own document (``dedupe.
+    # document_facts``), so it does not depend on what else the database holds.
     phone_shared: bool = False
     # The document the record is from (None: a person's review, an alias). Two records of
     # one document were already weighed by in-document dedupe, under its stricter rule.
@@ -195,16 +194,6 @@ class Facts:
         )
 
 
-def mark_shared(found: Sequence[Facts]) -> list[Facts]:
-    """``found`` (one document's records) with ``phone_shared`` set where a phone is given
-    for two or more differently named records."""
-    names: dict[str, set[tuple[str, ...]]] = defaultdict(set)
-    for f in found:
-        if f.phone:
-            names[f.phone].add(f.tokens)
-    return [replace(f, phone_shared=len(names.get(f.phone or "", ())) > 1) for f in found]
-
-
 def identifiers_of(record: SchoolRecord) -> dict[str, str]:
     """``record.identifiers`` (scheme -> value) as compared: scheme in lower case, and the
     value without spaces and dashes ("3330 0100 101" is "33300100101")."""
@@ -215,11 +204,10 @@ def identifiers_of(record: SchoolRecord) -> dict[str, str]:
     }
 
 
-def facts_of(record: SchoolRecord, *, with_identifiers: bool = True) -> Facts:
-    """The facts of a normalized record (``with_identifiers=False`` for measuring the
-    matcher on what documents print without ids)."""
+def facts_of(record: SchoolRecord) -> Facts:
+    """The facts of a normalized record."""
     digits = re.sub(r"\D", "", record.postal_code or "")
-    ids = identifiers_of(record) if with_identifiers else {}
+    ids = identifiers_of(record)
     return Facts(
         name=record.name,
         tokens=name_tokens(record.name),
@@ -240,7 +228,6 @@ __all__ = [
     "district_key",
     "facts_of",
     "identifiers_of",
-    "mark_shared",
     "phone_key",
     "street_key",
     "website_key",

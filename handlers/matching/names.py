@@ -157,7 +157,7 @@ def _phrases(words: list[str]) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)
 def name_tokens(name: str) -> tuple[str, ...]:
     """The words of ``name`` as the matcher compares them, in order."""
     words: list[str] = []
@@ -190,7 +190,7 @@ def _core(tokens: tuple[str, ...]) -> tuple[str, ...]:
     )
 
 
-@lru_cache(maxsize=262144)
+@lru_cache(maxsize=16384)
 def name_level(a: tuple[str, ...], b: tuple[str, ...]) -> str:
     """The level (see the module docstring) of two names given as ``name_tokens``."""
     if a == b:

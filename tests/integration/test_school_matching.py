@@ -12,11 +12,13 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import text
 
+from handlers.matching import facts_of
 from handlers.matching.dedupe import group_duplicates
 from handlers.records import Evidence, SchoolRecord
-from models.db import open_database
+from models.db import open_database, run_sync_transaction
 from models.documents import DocumentStore
 from models.migrate import upgrade
+from models.school_index import candidates
 from models.schools import SaveItem, SchoolInfo, SchoolStore
 from pipeline.app import App, open_app
 from pipeline.errors import ConflictError
@@ -156,6 +158,14 @@ async def test_an_automatic_merge_can_be_undone(docs: Docs) -> None:
         before.status,
     )
     assert [s.document for s in restored.sources] == ["d1.pdf"]
+    # both are found by a save again, each by its own keys only
+    found = await run_sync_transaction(
+        docs.schools.db, lambda conn: candidates(conn, [facts_of(MAILING)])
+    )
+    assert {c.id for c in found} == {before.id, separated.id}
+    by_website = facts_of(rec("Unrelated", website="https://bonham.org"))
+    found = await run_sync_transaction(docs.schools.db, lambda conn: candidates(conn, [by_website]))
+    assert [c.id for c in found] == [separated.id]
 
 
 async def test_merging_a_rejected_school_needs_confirmation(docs: Docs) -> None:
