@@ -34,12 +34,12 @@ from typing import cast
 from sqlalchemy import Table, select
 
 from bench.er_data import HELD_BACK, TRAIN, Row, load
-from handlers.matching.dedupe import group_duplicates
-from handlers.records import Evidence
+from domain.matching.dedupe import group_duplicates
+from domain.records import Evidence
 from models.documents import DocumentStore
 from models.schools import SaveItem, SchoolStore
 from models.tables import SchoolPair, SchoolSource
-from pipeline.app import open_app
+from schoolx.app import open_app
 
 sources = cast(Table, SchoolSource.__table__)
 pairs = cast(Table, SchoolPair.__table__)

@@ -34,15 +34,15 @@ from typing import cast
 from sqlalchemy import Table, insert, text
 
 from bench.er_data import DATA, nces_records
-from handlers.matching.blocking import block_keys
-from handlers.matching.dedupe import document_facts, group_duplicates
-from handlers.matching.names import name_key
-from handlers.records import RECORD_FIELDS, Evidence, SchoolRecord
+from domain.matching.blocking import block_keys
+from domain.matching.dedupe import document_facts, group_duplicates
+from domain.matching.names import name_key
+from domain.records import RECORD_FIELDS, Evidence, SchoolRecord
 from models.base import utcnow
 from models.documents import DocumentStore
 from models.schools import SaveItem, SchoolStore
 from models.tables import School, SchoolKey
-from pipeline.app import App, open_app
+from schoolx.app import App, open_app
 
 schools = cast(Table, School.__table__)
 keys = cast(Table, SchoolKey.__table__)

@@ -16,8 +16,8 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from handlers.normalize import normalize_record
-from handlers.records import Evidence, SchoolRecord
+from domain.normalize import normalize_record
+from domain.records import Evidence, SchoolRecord
 
 DATA = Path(os.environ.get("SCHOOLX_ER_DATA", Path(__file__).resolve().parents[2] / "shared/data"))
 TRAIN, HELD_BACK = 0, 1

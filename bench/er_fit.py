@@ -38,11 +38,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bench.er_data import HELD_BACK, TRAIN, Row, load
-from handlers.matching.blocking import MAX_BLOCK, block_keys, lookup_keys
-from handlers.matching.compare import levels
-from handlers.matching.dedupe import document_facts
-from handlers.matching.facts import Facts
-from handlers.matching.matcher import APART
+from domain.matching.blocking import MAX_BLOCK, block_keys, lookup_keys
+from domain.matching.compare import levels
+from domain.matching.dedupe import document_facts
+from domain.matching.facts import Facts
+from domain.matching.matcher import APART
 
 WEIGHTS_PY = Path(__file__).resolve().parents[1] / "handlers/matching/weights.py"
 MIN_PRECISION = 0.9985

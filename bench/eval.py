@@ -18,9 +18,9 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from handlers.normalize import match_key
+from domain.normalize import match_key
+from domain.records import Evidence, PageText, SchoolRecord
 from handlers.reader.extractor import OfflineReader
-from handlers.records import Evidence, PageText, SchoolRecord
 from handlers.text import extract_page_range
 from pipeline.errors import InputError
 
@@ -32,9 +32,9 @@ Normalizer = Callable[[SchoolRecord], SchoolRecord]
 
 
 def load_normalizer() -> Normalizer | None:
-    """handlers.normalize is written separately; score loosely until it exists."""
+    """domain.normalize is written separately; score loosely until it exists."""
     try:
-        module = importlib.import_module("handlers.normalize")
+        module = importlib.import_module("domain.normalize")
     except ImportError:
         return None
     fn = getattr(module, "normalize_record", None)
@@ -166,7 +166,7 @@ def check_merges(samples: Path, normalize: Normalizer | None) -> None:
 
 def run(samples: Path) -> Result:
     normalize = load_normalizer()
-    print(f"normalizer: {'handlers.normalize' if normalize else 'none (loose compare)'}")
+    print(f"normalizer: {'domain.normalize' if normalize else 'none (loose compare)'}")
     total = Result()
     for pdf in sorted(samples.glob("*.pdf")):
         expected_path = pdf.with_suffix(".expected.json")

@@ -31,10 +31,10 @@ from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen import canvas
 
 from bench.eval import FIELDS, Result, loose, match, report, score
-from handlers.matching.dedupe import merge_duplicates
-from handlers.normalize import normalize_record
+from domain.matching.dedupe import merge_duplicates
+from domain.normalize import normalize_record
+from domain.records import Evidence, SchoolRecord
 from handlers.reader.extractor import OfflineReader
-from handlers.records import Evidence, SchoolRecord
 from handlers.text import extract_pages
 
 DEFAULT_DATA = Path("/work/shared/data")

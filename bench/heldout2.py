@@ -55,9 +55,9 @@ from bench.heldout import (
     us_phone,
     wrap,
 )
-from handlers.matching.dedupe import merge_duplicates
-from handlers.normalize import normalize_record
-from handlers.records import SchoolRecord
+from domain.matching.dedupe import merge_duplicates
+from domain.normalize import normalize_record
+from domain.records import SchoolRecord
 
 SEED = 20251104
 

@@ -44,7 +44,7 @@ from bench.heldout import (
     wrap,
 )
 from bench.heldout2 import Layout2, Pages, Text, from_doc, run_layout
-from handlers.records import SchoolRecord
+from domain.records import SchoolRecord
 
 SEED = 20260212
 PLACE = ("address", "city", "region", "postal_code", "phone")  # everything but grades

@@ -14,8 +14,8 @@ import argparse
 import asyncio
 import time
 
+from domain.records import Chunk
 from handlers.llm import LlmConfig, LlmExtractor, MemoryResponseCache
-from handlers.records import Chunk
 from tests.llm_server import FakeLlmServer
 
 _KINDS = ("Elementary School", "Middle School", "High School", "Academy")

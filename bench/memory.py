@@ -197,7 +197,7 @@ def child_env() -> dict[str, str]:
 
 
 def schoolx(url: str, *args: str) -> list[str]:
-    return [sys.executable, "-m", "pipeline.cli", "--db", url, *args]
+    return [sys.executable, "-m", "schoolx.cli", "--db", url, *args]
 
 
 def run_one(tmp: Path, pages: int, per_page: int) -> Run:

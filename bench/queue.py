@@ -14,11 +14,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from pipeline.app import App, open_app
 from pipeline.context import TaskContext
 from pipeline.errors import TaskLimitError
 from pipeline.settings import QueueSettings
 from pipeline.store import EventType
+from schoolx.app import App, open_app
 
 STAGES = ("text", "extract", "normalize", "save")
 

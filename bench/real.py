@@ -24,10 +24,10 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from handlers.matching.dedupe import merge_duplicates
-from handlers.normalize import normalize_document, normalize_grades, normalize_region
+from domain.matching.dedupe import merge_duplicates
+from domain.normalize import normalize_document, normalize_grades, normalize_region
+from domain.records import Chunk, SchoolRecord
 from handlers.reader.extractor import OfflineReader, read_chunk
-from handlers.records import Chunk, SchoolRecord
 from handlers.text import extract_pages
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared" / "real"

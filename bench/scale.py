@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 
 from models.tables import Task
 from models.tables import Worker as WorkerRow
-from pipeline.app import App, open_app
 from pipeline.settings import QueueSettings
+from schoolx.app import App, open_app
 from tests.support.pg import create_database, drop_database
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,7 +33,7 @@ def start_workers(url: str, count: int) -> list[subprocess.Popen[bytes]]:
     # configure several machines, so the work really is spread.
     share = 7 if count == 1 else -(-7 // count) + 1
     env = dict(os.environ, PYTHONPATH=str(ROOT), SCHOOLX_WORKER_CONCURRENCY=str(share))
-    cmd = [sys.executable, "-m", "pipeline.cli", "--db", url, "worker", "--plugin", "bench.plugin"]
+    cmd = [sys.executable, "-m", "schoolx.cli", "--db", url, "worker", "--plugin", "bench.plugin"]
     return [
         subprocess.Popen(
             cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

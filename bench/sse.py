@@ -32,7 +32,7 @@ def free_port() -> int:
 
 def serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "pipeline.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "schoolx.cli", "serve", "--port", str(port)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -76,7 +76,7 @@ def main() -> None:
         env = dict(os.environ, SCHOOLX_HOME=home, PYTHONPATH=str(ROOT))
         env.pop("SCHOOLX_DATABASE_URL", None)
         added = subprocess.run(
-            [sys.executable, "-m", "pipeline.cli", "users", "add", "bench"],
+            [sys.executable, "-m", "schoolx.cli", "users", "add", "bench"],
             cwd=ROOT,
             env=env,
             capture_output=True,

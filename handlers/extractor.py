@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from handlers.records import Chunk, ChunkResult, PageText
+from domain.records import Chunk, ChunkResult, PageText
 
 
 class Extractor(Protocol):

@@ -14,9 +14,9 @@ import asyncio
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
+from domain.records import Chunk, ChunkResult, PageText
 from handlers.llm.extractor import InvalidReplyError, LlmExtractor
 from handlers.reader.extractor import OfflineReader
-from handlers.records import Chunk, ChunkResult, PageText
 
 UNSURE_BELOW = 0.5  # page confidence under which the page goes to the LLM
 

@@ -17,13 +17,13 @@ from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from domain.matching.dedupe import group_duplicates
+from domain.normalize import normalize_document
+from domain.records import Chunk, ChunkResult, PageText, SchoolRecord
 from handlers.extractor import Extractor
 from handlers.extractors import Extractors
 from handlers.llm.extractor import InvalidReplyError
-from handlers.matching.dedupe import group_duplicates
-from handlers.normalize import normalize_document
 from handlers.pool import JOB_GROUP
-from handlers.records import Chunk, ChunkResult, PageText, SchoolRecord
 from handlers.settings import PdfSettings
 from handlers.text import (
     PageKey,

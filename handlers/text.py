@@ -42,9 +42,9 @@ from pypdf import PageObject, PasswordType, PdfReader
 from pypdf.filters import ASCII85Decode, ASCIIHexDecode
 from pypdf.generic import ArrayObject, IndirectObject, NameObject, StreamObject
 
+from domain.records import PageText
 from handlers.geometry import layout_text
 from handlers.pool import die_with_parent
-from handlers.records import PageText
 from handlers.textfix import repair_text
 from pipeline.errors import InputError
 

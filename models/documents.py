@@ -11,7 +11,7 @@ from sqlalchemy import Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from handlers.records import PageText
+from domain.records import PageText
 from models.base import utcnow
 from models.db import Database
 from models.retrying import retry_locked

@@ -31,9 +31,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from handlers.matching.blocking import MAX_BLOCK, block_keys, lookup_keys
-from handlers.matching.facts import Facts, facts_of
-from handlers.records import RECORD_FIELDS, Evidence, SchoolRecord
+from domain.matching.blocking import MAX_BLOCK, block_keys, lookup_keys
+from domain.matching.facts import Facts, facts_of
+from domain.records import RECORD_FIELDS, Evidence, SchoolRecord
 from models.tables import School, SchoolAlias, SchoolKey, SchoolSource
 
 schools = typed(Table, School.__table__)
@@ -180,7 +180,7 @@ def drop_keys(conn: Connection, school_id: int, stored: Any) -> None:
 
 def candidates(conn: Connection, found: Sequence[Facts]) -> list[Candidate]:
     """The schools sharing a blocking key with any of ``found``, in id order. A key shared
-    by more than MAX_BLOCK schools is skipped (see ``handlers.matching.blocking``)."""
+    by more than MAX_BLOCK schools is skipped (see ``domain.matching.blocking``)."""
     wanted = sorted({k for f in found for k in lookup_keys(f)})
     params: dict[str, str] = {}
     for i, (kind, value) in enumerate(wanted):

@@ -16,8 +16,8 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Table, delete, insert, select, update
 
-from handlers.matching import Facts, Match
-from handlers.records import RECORD_FIELDS
+from domain.matching import Facts, Match
+from domain.records import RECORD_FIELDS
 from models.base import utcnow
 from models.school_index import add_members, drop_keys, rebuild
 from models.tables import School, SchoolAlias, SchoolMerge, SchoolPair, SchoolSource

@@ -11,7 +11,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Table, and_, insert, select, update
 
-from handlers.matching import Match
+from domain.matching import Match
 from models.base import utcnow
 from models.school_merges import reasons_json
 from models.tables import SchoolPair

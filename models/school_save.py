@@ -3,7 +3,7 @@ found it) is matched against the database and merged, proposed, or saved as new.
 
 For a group, the candidates are the schools sharing a blocking key with any of its
 records; each is judged by the strongest pair between one of the group's records and one
-of the records the school is known by (``handlers.matching.best_of``). Then:
+of the records the school is known by (``domain.matching.best_of``). Then:
 
 - schools to merge with (at or above the auto-merge bar, not through a mention by name
   alone, not through a record of this same document): the group joins the best; the
@@ -27,9 +27,9 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, insert, select
 
-from handlers.matching import Facts, Judgement, Outcome, best_of
-from handlers.matching.names import name_key
-from handlers.records import RECORD_FIELDS, SchoolRecord
+from domain.matching import Facts, Judgement, Outcome, best_of
+from domain.matching.names import name_key
+from domain.records import RECORD_FIELDS, SchoolRecord
 from models.base import utcnow
 from models.school_index import Candidate, add_keys, candidates
 from models.school_merges import fold, load

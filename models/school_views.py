@@ -10,7 +10,7 @@ from typing import Any, cast
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from handlers.records import RECORD_FIELDS
+from domain.records import RECORD_FIELDS
 from models.tables import Document, School, SchoolAlias, SchoolMerge, SchoolSource
 
 schools = cast(Table, School.__table__)

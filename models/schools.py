@@ -11,10 +11,10 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import Connection, Table, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from handlers.matching import Facts
-from handlers.matching.dedupe import document_facts, shared_phones
-from handlers.matching.names import name_key
-from handlers.records import RECORD_FIELDS
+from domain.matching import Facts
+from domain.matching.dedupe import document_facts, shared_phones
+from domain.matching.names import name_key
+from domain.records import RECORD_FIELDS
 from models.base import utcnow
 from models.db import Database, run_sync_transaction
 from models.retrying import retry_locked

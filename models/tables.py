@@ -190,7 +190,7 @@ class SchoolKey(Base):
     """Blocking keys of the schools that are not merged away: (kind, value) -> school.
 
     A save looks up each key of a record here, one index lookup each, to find the schools
-    worth comparing it with (``handlers.matching.blocking``).
+    worth comparing it with (``domain.matching.blocking``).
     """
 
     __tablename__ = "school_keys"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from pipeline.app import App, open_app
 from pipeline.settings import QueueSettings
+from schoolx.app import App, open_app
 from tests.support.handlers import register
 from tests.support.pg import create_database, drop_database, pg_enabled
 

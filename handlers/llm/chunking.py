@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from handlers.records import Chunk, PageText
+from domain.records import Chunk, PageText
 
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 

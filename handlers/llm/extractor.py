@@ -12,6 +12,7 @@ from types import TracebackType
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain.records import Chunk, ChunkResult, PageText
 from handlers.llm.cache import ResponseCache, SqlResponseCache
 from handlers.llm.chunking import chunk_pages
 from handlers.llm.client import CallStats, ChatReply, LlmClient
@@ -22,7 +23,6 @@ from handlers.llm.limits import LIMITER, Limiter
 from handlers.llm.parse import ReplyInvalid, parse_reply
 from handlers.llm.prompt import PROMPT_VERSION, build_messages, reask_messages
 from handlers.llm.schema import SCHEMA_TEXT, SchoolsReply
-from handlers.records import Chunk, ChunkResult, PageText
 from pipeline.errors import PermanentError
 
 __all__ = ["InvalidReplyError", "LlmExtractor", "cache_key", "estimate_cost"]

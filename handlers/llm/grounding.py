@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
+from domain.records import Chunk, Evidence, SchoolRecord
 from handlers.llm.schema import SchoolItem, SchoolsReply
-from handlers.records import Chunk, Evidence, SchoolRecord
 
 FUZZY_MIN_SCORE = 90.0
 FUZZY_MIN_LENGTH = 5  # shorter needles match too much by chance ("K-5", "CA")

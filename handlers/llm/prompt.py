@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.records import Chunk
 from handlers.llm.schema import SCHEMA_TEXT
-from handlers.records import Chunk
 
 PROMPT_VERSION = "schools-v1"
 

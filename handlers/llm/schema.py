@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from handlers.records import RECORD_FIELDS
+from domain.records import RECORD_FIELDS
 
 FIELDS = RECORD_FIELDS  # the reply carries every record field besides the name
 

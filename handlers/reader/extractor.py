@@ -17,8 +17,8 @@ import re
 from collections.abc import Sequence
 from concurrent.futures import Executor
 
+from domain.records import Chunk, ChunkResult, Evidence, PageText, SchoolRecord
 from handlers.reader.page import Found, carry, page_confidence, read_page
-from handlers.records import Chunk, ChunkResult, Evidence, PageText, SchoolRecord
 from handlers.rules import find_boilerplate
 from handlers.text import run_with_deadline
 

@@ -5,7 +5,7 @@ Revises: 0006
 Create Date: 2026-12-02 06:50:00
 
 A record's name is looked up among the schools of its state (and those whose state was
-never printed) instead of everywhere (``handlers.matching.blocking``); every school's keys
+never printed) instead of everywhere (``domain.matching.blocking``); every school's keys
 are computed again from its stored facts (``models.school_index.rekey``). The indexes
 the matcher before 0006 looked schools up by (match key, postal code, city, region with
 either) serve nothing now that it uses ``school_keys``, and cost every insert.

@@ -40,7 +40,7 @@ def schoolx(
     preexec_fn: Callable[[], None] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", *args],
+        [sys.executable, "-m", "schoolx.cli", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -54,7 +54,7 @@ def schoolx(
 def spawn(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen[bytes]:
     with open(log, "ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "pipeline.cli", *args],
+            [sys.executable, "-m", "schoolx.cli", *args],
             cwd=ROOT,
             env=env,
             stdout=out,

@@ -16,7 +16,7 @@ import pytest
 
 from handlers.llm.chunking import chunk_pages
 from handlers.llm.config import LlmConfig
-from pipeline.cli.runtime import open_runtime
+from schoolx.cli.runtime import open_runtime
 from tests.acceptance.test_pdf_crash import (
     CHUNK_PREFIX,
     SAMPLE,

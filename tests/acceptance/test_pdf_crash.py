@@ -27,9 +27,9 @@ import psutil
 import pytest
 
 from handlers.pdf import TASK_TYPE, PdfHandler
-from pipeline.cli.runtime import Runtime, open_runtime
 from pipeline.handlers import HandlerRegistry
 from pipeline.store import EventInfo, EventType, TaskInfo, TaskStatus
+from schoolx.cli.runtime import Runtime, open_runtime
 from tests.support import slow_pdf
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,7 +112,7 @@ class Workers:
         self.orphans: list[psutil.Process] = []
 
     def start(self, env: dict[str, str], *plugins: str) -> subprocess.Popen[bytes]:
-        cmd = [sys.executable, "-m", "pipeline.cli", "--db", self.url, "worker"]
+        cmd = [sys.executable, "-m", "schoolx.cli", "--db", self.url, "worker"]
         for plugin in plugins:
             cmd += ["--plugin", plugin]
         with open(self.log, "ab") as log:  # the child keeps its own descriptor

@@ -11,11 +11,11 @@ from pathlib import Path
 import psutil
 
 from handlers.settings import PdfSettings
-from handlers.setup import install_pdf_handler
 from handlers.submit import submit_pdf
 from models.documents import DocumentStore
-from pipeline.app import App
 from pipeline.store import EventType, TaskStatus
+from schoolx.app import App
+from schoolx.install import install_pdf_handler
 from tests.acceptance.cli import as_json, cli_env, schoolx, spawn
 from tests.support.bomb_pdf import shared_stream_bomb
 from tests.support.procs import stop_all

@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 
-from pipeline.app import App
 from pipeline.store import EventInfo, EventType
+from schoolx.app import App
 from tests.acceptance.cli import cli_env, schoolx, spawn
 from tests.faults.test_uploads import wait_listening
 from tests.support.procs import stop_all

@@ -19,8 +19,8 @@ from sqlalchemy.pool import NullPool
 
 from models.base import utcnow
 from models.tables import Task, Worker
-from pipeline.app import App
 from pipeline.store import EventType, TaskInfo, TaskStatus
+from schoolx.app import App
 from tests.integration.test_queue_processes import start_worker, worker_env
 from tests.support.procs import stop_all
 

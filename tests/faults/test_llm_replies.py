@@ -12,15 +12,15 @@ import pytest
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen import canvas
 
+from domain.records import Chunk
 from handlers.llm import LlmConfig, LlmExtractor, MemoryResponseCache
 from handlers.llm.client import reset_format_memory
 from handlers.llm.grounding import ground
 from handlers.llm.limits import LIMITER
 from handlers.llm.schema import SchoolsReply
 from handlers.pdf import TASK_TYPE
-from handlers.records import Chunk
-from pipeline.cli.runtime import open_runtime
 from pipeline.store import TaskStatus
+from schoolx.cli.runtime import open_runtime
 from tests.conftest import FAST
 from tests.integration.test_pdf_handler import SAMPLES, serving
 from tests.llm_server import FakeLlmServer, Fault

@@ -13,11 +13,11 @@ import psutil
 import pytest
 
 from handlers.settings import PdfSettings
-from handlers.setup import install_pdf_handler
 from handlers.submit import submit_pdf
 from models.documents import DocumentStore
-from pipeline.app import App
 from pipeline.store import TaskInfo, TaskStatus
+from schoolx.app import App
+from schoolx.install import install_pdf_handler
 from tests.faults.test_cancel import wait_busy
 from tests.integration.test_pdf_handler import SAMPLES
 from tests.support.bomb_pdf import shared_stream_bomb

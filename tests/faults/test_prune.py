@@ -12,8 +12,8 @@ from sqlalchemy import update
 from models.base import utcnow
 from models.prune import prune_finished
 from models.tables import Task
-from pipeline.app import App
 from pipeline.store import TaskStatus
+from schoolx.app import App
 from tests.acceptance.cli import SAMPLES, as_json, cli_env, schoolx
 from tests.integration.test_pdf_handler import process, serving
 

@@ -12,11 +12,11 @@ import pytest
 from handlers.submit import submit_pdf
 from models.db import Database
 from models.documents import DocumentStore
-from pipeline.app import App
-from pipeline.cli.runtime import open_runtime
 from pipeline.errors import TaskLimitError
 from pipeline.store import TaskStatus
-from pipeline.web.views import own_document
+from schoolx.app import App
+from schoolx.cli.runtime import open_runtime
+from schoolx.web.views import own_document
 from tests.acceptance.cli import SAMPLES, as_json, cli_env, schoolx, spawn
 from tests.support.procs import stop_all
 

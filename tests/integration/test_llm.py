@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from domain.records import Chunk, PageText
 from handlers.extractor import Extractor
 from handlers.llm import (
     InvalidReplyError,
@@ -32,7 +33,6 @@ from handlers.llm.grounding import ground
 from handlers.llm.limits import LIMITER
 from handlers.llm.parse import ReplyInvalid, parse_reply
 from handlers.llm.schema import SchoolsReply
-from handlers.records import Chunk, PageText
 from models.base import Base
 from pipeline.errors import ConfigError, PermanentError, TransientError
 from tests.llm_server import INVENTED_SCHOOL, MALFORMED, FakeLlmServer, Fault

@@ -8,8 +8,8 @@ from sqlalchemy import inspect, text
 
 from models.db import open_database
 from models.migrate import alembic_config, current_revision, ensure_schema, head_revision, upgrade
-from pipeline.app import open_app
 from pipeline.errors import SchemaError
+from schoolx.app import open_app
 from tests.conftest import FAST
 
 

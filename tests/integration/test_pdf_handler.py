@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from handlers.records import SchoolRecord
+from domain.records import SchoolRecord
 from models.schools import SaveItem
-from pipeline.cli.runtime import Runtime, open_runtime
 from pipeline.store import TaskStatus
+from schoolx.cli.runtime import Runtime, open_runtime
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 

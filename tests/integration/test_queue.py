@@ -14,11 +14,11 @@ from sqlalchemy import Connection, update
 
 from models.base import utcnow
 from models.tables import Task
-from pipeline.app import App
 from pipeline.context import TaskContext
 from pipeline.errors import ConflictError, NotFoundError, TaskLimitError, TransientError
 from pipeline.store import EventType, TaskStatus
 from pipeline.worker import Worker
+from schoolx.app import App
 
 
 @contextlib.asynccontextmanager
@@ -70,7 +70,7 @@ async def test_twenty_concurrent_enqueues_never_exceed_the_limit(app: App) -> No
 async def test_concurrent_enqueues_from_two_connections_never_exceed_the_limit(
     app: App, db_url: str
 ) -> None:
-    from pipeline.app import open_app
+    from schoolx.app import open_app
     from tests.conftest import FAST
 
     other = await open_app(db_url, FAST)
@@ -170,7 +170,7 @@ async def test_cancel_running_in_same_process_stops_at_next_await(app: App) -> N
 
 
 async def test_cancel_from_another_connection_reaches_the_worker(app: App, db_url: str) -> None:
-    from pipeline.app import open_app
+    from schoolx.app import open_app
     from tests.conftest import FAST
 
     info = await app.queue.enqueue("staged", {"sleep": {"two": 30}}, user_id="alice")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.app import App, open_app
 from pipeline.store import EventType, TaskStatus
+from schoolx.app import App, open_app
 from tests.conftest import FAST
 from tests.support.events import all_events, replay_peaks
 from tests.support.procs import stop_all

@@ -9,8 +9,8 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
+from domain.records import Chunk
 from handlers.reader.extractor import OfflineReader
-from handlers.records import Chunk
 from handlers.text import make_text_pool
 
 

@@ -22,8 +22,8 @@ import pytest
 from sqlalchemy import text
 
 from models.queue_store import CLAIM_LOCK_KEY
-from pipeline.app import App, open_app
 from pipeline.store import Claimed, EventType, Limits, TaskStatus
+from schoolx.app import App, open_app
 from tests.conftest import FAST
 from tests.support.events import all_events, replay_peaks
 from tests.support.handlers import STAGES
@@ -71,7 +71,7 @@ def worker_env(counter: Path, **extra: str) -> dict[str, str]:
 
 
 def start_worker(url: str, env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "pipeline.cli", "--verbose", "--db", url, "worker"]
+    cmd = [sys.executable, "-m", "schoolx.cli", "--verbose", "--db", url, "worker"]
     cmd += ["--plugin", "tests.support.handlers"]
     with open(log_path, "ab") as log:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

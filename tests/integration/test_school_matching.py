@@ -12,16 +12,16 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import text
 
-from handlers.matching import facts_of
-from handlers.matching.dedupe import group_duplicates
-from handlers.records import Evidence, SchoolRecord
+from domain.matching import facts_of
+from domain.matching.dedupe import group_duplicates
+from domain.records import Evidence, SchoolRecord
 from models.db import open_database, run_sync_transaction
 from models.documents import DocumentStore
 from models.migrate import upgrade
 from models.school_index import candidates
 from models.schools import SaveItem, SchoolInfo, SchoolStore
-from pipeline.app import App, open_app
 from pipeline.errors import ConflictError
+from schoolx.app import App, open_app
 from tests.conftest import FAST
 from tests.support.schools import FRESNO, HARBOR, MAILING, MODESTO, PARK, PHYSICAL, rec
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from pipeline.app import App
 from pipeline.store import EventInfo, EventType
+from schoolx.app import App
 
 END = {EventType.COMPLETED, EventType.FAILED, EventType.CANCELLED, EventType.RETRYING}
 

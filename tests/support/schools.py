@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from handlers.normalize import normalize_record
-from handlers.records import Evidence, SchoolRecord
+from domain.normalize import normalize_record
+from domain.records import Evidence, SchoolRecord
 
 
 def rec(name: str, **values: str | None) -> SchoolRecord:

@@ -11,10 +11,10 @@ import asyncio
 import os
 from collections.abc import Sequence
 
+from domain.records import Chunk, ChunkResult, PageText
 from handlers.extractor import Extractor
 from handlers.extractors import Extractors
 from handlers.pdf import TASK_TYPE, PdfHandler
-from handlers.records import Chunk, ChunkResult, PageText
 from pipeline.handlers import HandlerRegistry
 
 

@@ -6,7 +6,7 @@ import asyncio
 import signal
 import sys
 
-from pipeline.app import open_app
+from schoolx.app import open_app
 from tests.support.handlers import register
 
 

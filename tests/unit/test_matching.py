@@ -8,12 +8,12 @@ from dataclasses import replace
 
 import pytest
 
-from handlers.matching import Outcome, compare, facts_of, judge, match, outcome
-from handlers.matching.blocking import KINDS, block_keys, lookup_keys
-from handlers.matching.dedupe import group_duplicates
-from handlers.matching.names import name_level, name_tokens
-from handlers.matching.weights import AUTO_MERGE, REVIEW, WEIGHTS
-from handlers.records import Evidence, SchoolRecord
+from domain.matching import Outcome, compare, facts_of, judge, match, outcome
+from domain.matching.blocking import KINDS, block_keys, lookup_keys
+from domain.matching.dedupe import group_duplicates
+from domain.matching.names import name_level, name_tokens
+from domain.matching.weights import AUTO_MERGE, REVIEW, WEIGHTS
+from domain.records import Evidence, SchoolRecord
 from tests.support.schools import FRESNO, HARBOR, MAILING, MODESTO, PARK, PHYSICAL, rec
 
 

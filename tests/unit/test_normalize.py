@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.matching import Outcome, match, outcome
-from handlers.matching.dedupe import merge_duplicates
-from handlers.normalize import (
+from domain.matching import Outcome, match, outcome
+from domain.matching.dedupe import merge_duplicates
+from domain.normalize import (
     canonical_name,
     infer_kind,
     match_key,
@@ -15,7 +15,7 @@ from handlers.normalize import (
     normalize_record,
     normalize_website,
 )
-from handlers.records import Evidence, SchoolRecord
+from domain.records import Evidence, SchoolRecord
 
 EV = Evidence(page=1, start=0, end=5, snippet="x")
 
@@ -282,7 +282,7 @@ def test_merge_duplicates_keeps_numbered_campuses_apart() -> None:
 
 
 def test_the_document_says_its_country_not_a_us_default() -> None:
-    from handlers.normalize import document_country, normalize_document
+    from domain.normalize import document_country, normalize_document
 
     brazil = [rec("ALDEIA A", postal_code="11680-000"), rec("ALDEIA B", postal_code="11680-001")]
     assert document_country(brazil) == "BR"

@@ -11,12 +11,12 @@ from pypdf import PdfReader
 from reportlab.lib.pagesizes import landscape, letter
 from reportlab.pdfgen import canvas
 
+from domain.records import Chunk, PageText
 from handlers.geometry import Run, layout_text, render
 from handlers.reader.extractor import OfflineReader, read_chunk
 from handlers.reader.lexicon import Role, header_role
 from handlers.reader.page import Found, read_page
 from handlers.reader.recognise import Kind, is_grades, kind_of
-from handlers.records import Chunk, PageText
 
 
 def names(found: list[Found]) -> list[str]:
@@ -334,8 +334,8 @@ def test_an_upper_case_page_of_800_lines_is_read() -> None:
 
 
 def test_pages_read_with_low_confidence_are_named_in_a_warning() -> None:
+    from domain.records import ChunkResult, Evidence, SchoolRecord
     from handlers.pdf import extraction_warnings
-    from handlers.records import ChunkResult, Evidence, SchoolRecord
 
     prose = "The board met at the hall and thanked Riverside Academy for the fair. " * 5
     mention = SchoolRecord("Riverside Academy", Evidence(4, 0, 17, "Riverside Academy"))

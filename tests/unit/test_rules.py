@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from domain.records import PageText, SchoolRecord
 from handlers.reader.extractor import OfflineReader as RulesExtractor
-from handlers.records import PageText, SchoolRecord
 from handlers.rules import find_boilerplate
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"

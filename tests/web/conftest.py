@@ -18,8 +18,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from models.users import UserStore
-from pipeline.app import open_app
-from pipeline.web import create_app, request_shutdown
+from schoolx.app import open_app
+from schoolx.web import create_app, request_shutdown
 from tests.support.pdfs import directory_pdf as directory_pdf  # used by the web tests
 
 T = TypeVar("T")

@@ -12,12 +12,12 @@ from typing import Any
 import httpx
 import pytest
 
-from handlers.records import Evidence, SchoolRecord
+from domain.records import Evidence, SchoolRecord
 from models.documents import DocumentStore
 from models.schools import SaveItem, SchoolStore
 from pipeline.store import EventInfo
-from pipeline.web.routes_events import event_stream
-from pipeline.web.uploads import sanitize_filename
+from schoolx.web.routes_events import event_stream
+from schoolx.web.uploads import sanitize_filename
 from tests.web.conftest import (
     SAMPLE,
     XSS_NAME,
