@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import io
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from pathlib import Path
 
@@ -21,7 +23,13 @@ from pypdf import PdfReader
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen import canvas
 
-from handlers.text import extract_text, make_text_pool
+from handlers.text import (
+    TextResult,
+    count_pages,
+    extract_page_range,
+    make_text_pool,
+    require_text,
+)
 
 _STREETS = ("Main St", "Oak Ave", "Lincoln Blvd", "Maple Dr", "Cedar Ln", "Park Rd")
 _KINDS = ("Elementary School", "Middle School", "High School", "Academy", "Charter School")
@@ -64,7 +72,7 @@ def plain(files: list[bytes]) -> int:
 
 async def pooled(files: list[bytes], pool: Executor) -> int:
     results = await asyncio.gather(
-        *(extract_text(data, f"bench{i}.pdf", pool) for i, data in enumerate(files))
+        *(pooled_text(data, f"bench{i}.pdf", pool) for i, data in enumerate(files))
     )
     return sum(len(r.pages) for r in results)
 
@@ -102,6 +110,58 @@ def _time_pool(files: list[bytes], pool: Executor) -> tuple[int, float]:
     started = time.perf_counter()
     pages = asyncio.run(pooled(files, pool))
     return pages, time.perf_counter() - started
+
+
+def _merge(parts: list[TextResult], count: int) -> TextResult:
+    pages = tuple(page for part in parts for page in part.pages)
+    messages = [m for part in parts for m in part.warnings]
+    return TextResult(pages=pages, warnings=tuple(dict.fromkeys(messages)), page_count=count)
+
+
+async def pooled_text(
+    data: bytes,
+    filename: str,
+    pool: Executor,
+    *,
+    pages_per_job: int = 25,
+    on_progress: Callable[[int, int], Awaitable[None]] | None = None,
+    page_timeout_s: float = 20.0,
+    max_content_bytes: int = 20_000_000,
+) -> TextResult:
+    """``extract_pages`` split into jobs of ``pages_per_job`` pages over ``pool``.
+
+    ``on_progress(pages_done, total)`` is awaited as each job finishes (in completion order);
+    the result lists pages in document order.
+    """
+    if pages_per_job < 1:
+        raise ValueError("pages_per_job must be at least 1")
+    loop = asyncio.get_running_loop()
+    # Validation parses the whole xref; do it in the pool so the event loop stays free.
+    total = await loop.run_in_executor(pool, count_pages, data, filename)
+    job = functools.partial(
+        extract_page_range,
+        data,
+        filename,
+        page_timeout_s=page_timeout_s,
+        max_content_bytes=max_content_bytes,
+    )
+    futures = [
+        loop.run_in_executor(pool, job, start, min(start + pages_per_job, total))
+        for start in range(0, total, pages_per_job)
+    ]
+    try:
+        done = 0
+        for finished in asyncio.as_completed(futures):
+            done += len((await finished).pages)
+            if on_progress is not None:
+                await on_progress(done, total)
+    except BaseException:
+        for future in futures:
+            future.cancel()  # drop jobs not yet started; running ones finish on their own
+        raise
+    result = _merge([f.result() for f in futures], total)
+    require_text(result, filename)
+    return result
 
 
 def main() -> None:

@@ -6,19 +6,6 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-RECORD_FIELDS = (
-    "kind",
-    "address",
-    "city",
-    "region",
-    "postal_code",
-    "country",
-    "phone",
-    "website",
-    "grades",
-    "district",
-)
-
 
 @dataclass(frozen=True)
 class PageText:
@@ -93,6 +80,14 @@ class SchoolRecord:
         values = {k: v for k, v in data.items() if k in known and k != "evidence"}
         values["identifiers"] = dict(values.get("identifiers") or {})
         return cls(evidence=Evidence(**data["evidence"]), **values)
+
+
+# The one list of a record's plain text fields besides its name, in the order of the
+# dataclass: the LLM's reply schema, the export columns, editing and the matcher's snapshot
+# are derived from it (the ``schools`` table's columns are checked against it by a test).
+RECORD_FIELDS: tuple[str, ...] = tuple(
+    f.name for f in fields(SchoolRecord) if f.name not in ("name", "evidence", "identifiers")
+)
 
 
 @dataclass(frozen=True)

@@ -58,8 +58,6 @@ LETTER_OPENING = re.compile(
     r"dear\b.*|to whom it may concern\W*)$",
     re.I,
 )
-_RECORD_KEYS = ("address", "city", "region", "postal_code", "country", "phone", "website")
-_RECORD_KEYS_ALL = (*_RECORD_KEYS, "grades", "district")
 _MIN_PAGES_FOR_BOILERPLATE = 3
 # A second address line that completes the first: a post box, a suite, a unit
 _ADDRESS_MORE = re.compile(

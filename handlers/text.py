@@ -1,8 +1,8 @@
 """Stage 1: the text of every page of a PDF, extracted with pypdf and hardened.
 
 The sync functions (``count_pages``, ``extract_page_range``, ``extract_pages``) are pure,
-top-level and picklable so they can run in a ``ProcessPoolExecutor``; ``extract_text`` splits
-one document into page ranges over such a pool.
+top-level and picklable so they can run in a process pool; the PDF handler splits one
+document into page ranges over ``handlers.pool.KillablePool``.
 
 Failure policy:
 
@@ -20,7 +20,6 @@ not enforced. A signal handler also cannot interrupt a long call inside C code, 
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 import multiprocessing
@@ -30,8 +29,8 @@ import threading
 import time
 import warnings
 import zlib
-from collections.abc import Awaitable, Callable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from io import BytesIO
@@ -424,55 +423,3 @@ def make_text_pool(workers: int | None = None) -> ProcessPoolExecutor:
         initializer=die_with_parent,
         initargs=(os.getpid(),),
     )
-
-
-def _merge(parts: list[TextResult], count: int) -> TextResult:
-    pages = tuple(page for part in parts for page in part.pages)
-    messages = [m for part in parts for m in part.warnings]
-    return TextResult(pages=pages, warnings=_tidy_warnings(messages), page_count=count)
-
-
-async def extract_text(
-    data: bytes,
-    filename: str,
-    pool: Executor,
-    *,
-    pages_per_job: int = 25,
-    on_progress: Callable[[int, int], Awaitable[None]] | None = None,
-    page_timeout_s: float = 20.0,
-    max_content_bytes: int = 20_000_000,
-) -> TextResult:
-    """``extract_pages`` split into jobs of ``pages_per_job`` pages over ``pool``.
-
-    ``on_progress(pages_done, total)`` is awaited as each job finishes (in completion order);
-    the result lists pages in document order.
-    """
-    if pages_per_job < 1:
-        raise ValueError("pages_per_job must be at least 1")
-    loop = asyncio.get_running_loop()
-    # Validation parses the whole xref; do it in the pool so the event loop stays free.
-    total = await loop.run_in_executor(pool, count_pages, data, filename)
-    job = functools.partial(
-        extract_page_range,
-        data,
-        filename,
-        page_timeout_s=page_timeout_s,
-        max_content_bytes=max_content_bytes,
-    )
-    futures = [
-        loop.run_in_executor(pool, job, start, min(start + pages_per_job, total))
-        for start in range(0, total, pages_per_job)
-    ]
-    try:
-        done = 0
-        for finished in asyncio.as_completed(futures):
-            done += len((await finished).pages)
-            if on_progress is not None:
-                await on_progress(done, total)
-    except BaseException:
-        for future in futures:
-            future.cancel()  # drop jobs not yet started; running ones finish on their own
-        raise
-    result = _merge([f.result() for f in futures], total)
-    require_text(result, filename)
-    return result

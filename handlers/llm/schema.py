@@ -3,31 +3,21 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, create_model, field_validator
 
 from domain.records import RECORD_FIELDS
 
 FIELDS = RECORD_FIELDS  # the reply carries every record field besides the name
 
 
-class SchoolItem(BaseModel):
+class _ItemBase(BaseModel):
     # Lenient on purpose: servers without strict mode add keys or send a zip code as a
     # number; neither is worth a re-ask.
     model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
 
     name: str
-    address: str | None = None
-    city: str | None = None
-    region: str | None = None
-    postal_code: str | None = None
-    country: str | None = None
-    phone: str | None = None
-    website: str | None = None
-    grades: str | None = None
-    district: str | None = None
-    kind: str | None = None
 
     @field_validator("name")
     @classmethod
@@ -38,6 +28,18 @@ class SchoolItem(BaseModel):
 
     def values(self) -> dict[str, str | None]:
         return {name: getattr(self, name) for name in FIELDS}
+
+
+# The record's fields come from RECORD_FIELDS, so a new field reaches the schema, the
+# parser and the cache key at once; type checkers see the base with ``values()``.
+if TYPE_CHECKING:
+    SchoolItem = _ItemBase
+else:
+    SchoolItem = create_model(
+        "SchoolItem",
+        __base__=_ItemBase,
+        **{name: (str | None, None) for name in FIELDS},
+    )
 
 
 class SchoolsReply(BaseModel):

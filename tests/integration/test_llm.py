@@ -386,7 +386,7 @@ def test_chunking_splits_long_pages_at_blank_lines() -> None:
 def test_parse_is_lenient_about_wrapping() -> None:
     body = '{"schools": [{"name": "A School", "postal_code": 12345}]}'
     wrapped = f"<think>let me see {{ }}</think>Sure!\n```json\n{body}\n```"
-    assert parse_reply(wrapped).schools[0].postal_code == "12345"
+    assert parse_reply(wrapped).schools[0].values()["postal_code"] == "12345"
     assert parse_reply(f"Result: {body} hope it helps").schools[0].name == "A School"
     with pytest.raises(ReplyInvalid, match=r"schools\.0\.name"):
         parse_reply('{"schools": [{"address": "x"}]}')

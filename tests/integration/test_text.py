@@ -20,7 +20,6 @@ from handlers.text import (
     count_pages,
     extract_page_range,
     extract_pages,
-    extract_text,
     make_text_pool,
 )
 from pipeline.errors import InputError
@@ -173,26 +172,3 @@ def test_pypdf_warnings_are_captured(caplog: pytest.LogCaptureFixture) -> None:
     result = extract_pages(broken, NAME)
     assert result.warnings
     assert not [r for r in caplog.records if r.name.startswith("pypdf")]
-
-
-async def test_pool_matches_direct_path(pool: ProcessPoolExecutor) -> None:
-    data = make_pdf([3, None, 4, 2, 6])
-    seen: list[tuple[int, int]] = []
-
-    async def progress(done: int, total: int) -> None:
-        seen.append((done, total))
-
-    pooled = await extract_text(data, NAME, pool, pages_per_job=2, on_progress=progress)
-    direct = extract_pages(data, NAME)
-    assert pooled.pages == direct.pages
-    assert pooled.page_count == 5
-    assert seen[-1] == (5, 5)
-    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
-    assert len(seen) == 3
-
-
-async def test_pool_reports_input_errors(pool: ProcessPoolExecutor) -> None:
-    with pytest.raises(InputError, match="encrypted"):
-        await extract_text(encrypt(make_pdf([1]), "secret"), NAME, pool)
-    with pytest.raises(InputError, match="no text layer"):
-        await extract_text(make_pdf([None, None, None]), NAME, pool, pages_per_job=1)
