@@ -9,10 +9,9 @@ evidence is a span of the flow's text covering the block / row / mention it came
 from __future__ import annotations
 
 import re
-from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from handlers.boilerplate import LETTER_OPENING, SIGNOFF, boilerplate_key
 from handlers.rules_fields import (
     LIST_NUMBER,
     NAME_LABEL,
@@ -45,49 +44,10 @@ from handlers.rules_table import (
     parse_vertical_header,
 )
 
-# the closing of a letter: what follows is the signer, not a school
-SIGNOFF = re.compile(
-    r"^(?:sincerely|respectfully|regards|best regards|kind regards|warm regards|cordially|"
-    r"yours truly|very truly yours|yours sincerely|with gratitude|thank you)(?: yours)?[,.!]?$",
-    re.I,
-)
-_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
-# what opens a letter below its letterhead: a date ("September 2, 2025") or a salutation
-LETTER_OPENING = re.compile(
-    rf"^(?:(?:[a-z]+day,\s*)?{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH}\s+\d{{4}}|"
-    r"dear\b.*|to whom it may concern\W*)$",
-    re.I,
-)
-_MIN_PAGES_FOR_BOILERPLATE = 3
 # A second address line that completes the first: a post box, a suite, a unit
 _ADDRESS_MORE = re.compile(
     r"^(?:p\.?\s?o\.?\s*box|post\s+office\s+box|box|suite|ste|unit|bldg)\b", re.I
 )
-_EDGE_LINES = 3  # headers/footers sit in the first/last few lines of a page
-
-
-def boilerplate_key(line: str) -> str:
-    """Digits collapse so "Page 3 of 9" and "Page 4 of 9" are the same line."""
-    return re.sub(r"\d+", "#", " ".join(line.split()))
-
-
-def find_boilerplate(texts: Sequence[str]) -> frozenset[str]:
-    """Lines at the top or bottom of >= 50% of pages (when there are >= 3 pages).
-
-    Only page edges count, and field lines ("Phone: ...", "Grades: K-5") never do: with
-    digits collapsed those repeat on every page of a directory without being headers.
-    """
-    if len(texts) < _MIN_PAGES_FOR_BOILERPLATE:
-        return frozenset()
-    counts: Counter[str] = Counter()
-    for text in texts:
-        lines = [ln.text for ln in split_lines(text)]
-        edges = lines[:_EDGE_LINES] + lines[-_EDGE_LINES:]
-        counts.update({boilerplate_key(ln) for ln in edges if classify(ln).kind in _NOT_FIELD})
-    return frozenset(k for k, n in counts.items() if n * 2 >= len(texts))
-
-
-_NOT_FIELD = ("text", "label")
 
 
 @dataclass
@@ -150,7 +110,7 @@ class _Found:
     values: dict[str, str]
 
 
-def extract_text(text: str, boilerplate: frozenset[str] = frozenset()) -> list[_Found]:
+def read_lines(text: str, boilerplate: frozenset[str] = frozenset()) -> list[_Found]:
     """All schools in one chunk's text: tables and blocks line by line, then prose."""
     lines = split_lines(text)
     found: list[_Found] = []

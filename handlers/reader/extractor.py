@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from concurrent.futures import Executor
 
 from domain.records import Chunk, ChunkResult, Evidence, PageText, SchoolRecord
+from handlers.boilerplate import find_boilerplate
 from handlers.reader.page import Found, carry, page_confidence, read_page
-from handlers.rules import find_boilerplate
 from handlers.text import run_with_deadline
 
 DEFAULT_CHUNK_TIMEOUT_S = 20.0

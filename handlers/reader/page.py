@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
+from handlers.reader.columns import Header, find_header, find_other_header, side_by_side
 from handlers.reader.flows import split_flows
 from handlers.reader.layout import Line, lines_of
 from handlers.reader.lexicon import (
@@ -21,16 +22,8 @@ from handlers.reader.lexicon import (
     TOTAL_WORD,
 )
 from handlers.reader.names import split_name
-from handlers.reader.tables import (
-    Header,
-    TableRecord,
-    find_header,
-    find_other_header,
-    heading,
-    read_table,
-    side_by_side,
-)
-from handlers.rules import extract_text as read_lines
+from handlers.reader.tables import TableRecord, heading, read_table
+from handlers.rules import read_lines
 
 _MIN_CARRIED_ROWS = 2
 

@@ -9,8 +9,8 @@ import pytest
 from pypdf import PdfReader
 
 from domain.records import PageText, SchoolRecord
+from handlers.boilerplate import find_boilerplate
 from handlers.reader.extractor import OfflineReader as RulesExtractor
-from handlers.rules import find_boilerplate
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
