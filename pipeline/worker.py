@@ -37,12 +37,16 @@ class Worker:
         handlers: HandlerRegistry,
         settings: QueueSettings,
         hub: EventHub,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.id = new_worker_id()
         self.store = store
         self.handlers = handlers
         self.settings = settings
         self.hub = hub
+        # Every wait on time (idle poll, heartbeat, sweep): tests pass a fake clock's sleep.
+        self._sleep = sleep
         self._running: dict[int, asyncio.Task[None]] = {}
         self._cancel_requested: set[int] = set()
         self._lost: set[int] = set()
@@ -158,11 +162,13 @@ class Worker:
         self._wake.set()  # the claim loop looks again
 
     async def _wait(self, stop: asyncio.Event) -> None:
-        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+        waiters = [
+            asyncio.ensure_future(self._wake.wait()),
+            asyncio.ensure_future(stop.wait()),
+            asyncio.ensure_future(self._sleep(self.settings.poll_s)),
+        ]
         try:
-            await asyncio.wait(
-                waiters, timeout=self.settings.poll_s, return_when=asyncio.FIRST_COMPLETED
-            )
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for waiter in waiters:
                 waiter.cancel()
@@ -265,7 +271,7 @@ class Worker:
 
     async def _every(self, period_s: float, fn: Callable[[], Awaitable[None]]) -> None:
         while True:
-            await asyncio.sleep(period_s)
+            await self._sleep(period_s)
             try:
                 await fn()
             except StorageUnavailable as exc:
