@@ -26,31 +26,32 @@ Count = Annotated[int, Field(ge=1)]
 Seconds = Annotated[float, Field(gt=0)]
 
 
-def env_name(field_name: str) -> str:
-    return ENV_PREFIX + field_name.upper()
+def env_name(field_name: str, prefix: str = ENV_PREFIX) -> str:
+    return prefix + field_name.upper()
 
 
-def load(cls: type[S], env: Mapping[str, str] | None = None) -> S:
+def load(cls: type[S], env: Mapping[str, str] | None = None, *, prefix: str = ENV_PREFIX) -> S:
     """``cls`` with every field set in ``env`` (default: the process environment) as
-    ``SCHOOLX_<FIELD>``; ConfigError naming each bad variable otherwise."""
+    ``<prefix><FIELD>``; ConfigError naming each bad variable otherwise."""
     env = os.environ if env is None else env
-    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
-    raw = {n: env[env_name(n)].strip() for n in names if env.get(env_name(n), "").strip()}
+    names = {f.name: env_name(f.name, prefix) for f in fields(cls)}  # type: ignore[arg-type]
+    raw = {n: env[var].strip() for n, var in names.items() if env.get(var, "").strip()}
     try:
         return cls(**raw)
     except ValidationError as exc:
-        raise ConfigError("; ".join(_problem(e, raw) for e in exc.errors())) from exc
+        problems = (_problem(e, raw, prefix) for e in exc.errors())
+        raise ConfigError("; ".join(problems)) from exc
 
 
-def _problem(error: Any, raw: Mapping[str, str]) -> str:
+def _problem(error: Any, raw: Mapping[str, str], prefix: str) -> str:
     name = str(error["loc"][0]) if error.get("loc") else "?"
     message = str(error.get("msg", "invalid")).replace("Input should be", "must be")
-    return f"{env_name(name)}={raw.get(name, '')!r}: {message}"
+    return f"{env_name(name, prefix)}={raw.get(name, '')!r}: {message}"
 
 
-def describe(cls: type[Any]) -> list[tuple[str, str]]:
+def describe(cls: type[Any], prefix: str = ENV_PREFIX) -> list[tuple[str, str]]:
     """(variable, default) pairs for ``--help``."""
-    return [(env_name(f.name), str(f.default)) for f in fields(cls)]
+    return [(env_name(f.name, prefix), str(f.default)) for f in fields(cls)]
 
 
 @dataclass(frozen=True, config=STRICT)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Annotated
+
+from pydantic import Field
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from pipeline.errors import ConfigError
+from pipeline.settings import STRICT, Count, Seconds, describe, load
 
-T = TypeVar("T", int, float)
+LLM_PREFIX = "SCHOOLX_LLM_"
 
 # model -> (USD per 1M prompt tokens, USD per 1M completion tokens)
 Prices = Mapping[str, tuple[float, float]]
@@ -46,21 +49,49 @@ class LlmConfig:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> LlmConfig:
         env = os.environ if env is None else env
+        s = LlmSettings.from_env(env)
         return cls(
             api_key=env.get("OPENAI_API_KEY") or None,
             base_url=env.get("OPENAI_BASE_URL") or None,
-            model=env.get("SCHOOLX_LLM_MODEL") or "gpt-4o-mini",
-            max_in_flight=_number(env, "SCHOOLX_LLM_MAX_IN_FLIGHT", 8, int, minimum=1),
-            rpm=_number(env, "SCHOOLX_LLM_RPM", 0, int),  # 0: no limit
-            tpm=_number(env, "SCHOOLX_LLM_TPM", 0, int),
-            timeout_s=_number(env, "SCHOOLX_LLM_TIMEOUT_S", 60.0, float, minimum=0.001),
-            max_retries=_number(env, "SCHOOLX_LLM_MAX_RETRIES", 5, int),
-            invalid_retries=_number(env, "SCHOOLX_LLM_INVALID_RETRIES", 2, int),
-            prices=parse_prices(env.get("SCHOOLX_LLM_PRICES", "")),
-            backoff_initial_s=_number(env, "SCHOOLX_LLM_BACKOFF_S", 1.0, float),
-            backoff_max_s=_number(env, "SCHOOLX_LLM_BACKOFF_MAX_S", 30.0, float),
-            max_chunk_chars=_number(env, "SCHOOLX_LLM_CHUNK_CHARS", 6000, int, minimum=200),
+            model=s.model,
+            max_in_flight=s.max_in_flight,
+            rpm=s.rpm,
+            tpm=s.tpm,
+            timeout_s=s.timeout_s,
+            max_retries=s.max_retries,
+            invalid_retries=s.invalid_retries,
+            prices=parse_prices(s.prices),
+            backoff_initial_s=s.backoff_s,
+            backoff_max_s=s.backoff_max_s,
+            max_chunk_chars=s.chunk_chars,
         )
+
+
+# Read by the same loader as every other setting (one parser, one error format); the
+# OpenAI client's own variables (OPENAI_API_KEY, OPENAI_BASE_URL) keep their names.
+@pydantic_dataclass(frozen=True, config=STRICT)
+class LlmSettings:
+    """The ``SCHOOLX_LLM_<FIELD>`` variables."""
+
+    model: str = "gpt-4o-mini"
+    max_in_flight: Count = 8
+    rpm: Annotated[int, Field(ge=0)] = 0  # requests per minute, 0 = no limit
+    tpm: Annotated[int, Field(ge=0)] = 0  # tokens per minute, 0 = no limit
+    timeout_s: Seconds = 60.0
+    max_retries: Annotated[int, Field(ge=0)] = 5
+    invalid_retries: Annotated[int, Field(ge=0)] = 2
+    prices: str = ""  # "model=in_per_1M:out_per_1M,..." in USD, for the run's cost estimate
+    backoff_s: Annotated[float, Field(ge=0)] = 1.0
+    backoff_max_s: Annotated[float, Field(ge=0)] = 30.0
+    chunk_chars: Annotated[int, Field(ge=200)] = 6000
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> LlmSettings:
+        return load(cls, env, prefix=LLM_PREFIX)
+
+    @staticmethod
+    def describe() -> list[tuple[str, str]]:
+        return describe(LlmSettings, LLM_PREFIX)
 
 
 def llm_configured(env: Mapping[str, str] | None = None) -> bool:
@@ -84,25 +115,3 @@ def parse_prices(text: str) -> dict[str, tuple[float, float]]:
                 f"SCHOOLX_LLM_PRICES: {item!r} is not 'model=in_per_1M:out_per_1M'"
             ) from exc
     return prices
-
-
-def _number(
-    env: Mapping[str, str],
-    name: str,
-    default: T,
-    kind: Callable[[str], T],
-    *,
-    minimum: float = 0,
-) -> T:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = kind(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name}={raw!r} is not a number") from exc
-    if not math.isfinite(value):
-        raise ConfigError(f"{name}={raw!r} must be a finite number")
-    if value < minimum:
-        raise ConfigError(f"{name}={raw!r} must be at least {minimum}")
-    return value

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from handlers.llm.config import LlmConfig, LlmSettings
 from handlers.settings import PdfSettings
 from pipeline.errors import ConfigError
 from pipeline.settings import QueueSettings
@@ -22,7 +23,7 @@ from tests.acceptance.cli import cli_env, schoolx
         ("SCHOOLX_INBOX_SETTLE_S", "-1", "greater than or equal to 0"),
         ("SCHOOLX_TEXT_WORKERS", "1.5", "valid integer"),
         ("SCHOOLX_LLM_TIMEOUT_S", "inf", "finite number"),
-        ("SCHOOLX_LLM_CHUNK_CHARS", "10", "at least 200"),
+        ("SCHOOLX_LLM_CHUNK_CHARS", "10", "greater than or equal to 200"),
     ],
 )
 def test_a_bad_value_stops_run_once_with_one_line(
@@ -45,3 +46,12 @@ def test_every_problem_is_named_and_good_values_load() -> None:
     loaded = PdfSettings.from_env({"SCHOOLX_CHUNK_CONCURRENCY": " 3 ", "SCHOOLX_HOME": "x"})
     assert loaded.chunk_concurrency == 3
     assert QueueSettings.from_env({"SCHOOLX_WORKER_CONCURRENCY": "0"}).worker_concurrency == 0
+
+
+def test_llm_settings_are_read_by_the_same_loader() -> None:
+    listed = [variable for variable, _ in LlmSettings.describe()]
+    assert {"SCHOOLX_LLM_PRICES", "SCHOOLX_LLM_CHUNK_CHARS", "SCHOOLX_LLM_BACKOFF_S"} <= set(listed)
+    with pytest.raises(ConfigError, match=r"SCHOOLX_LLM_RPM='-1': must be greater than"):
+        LlmSettings.from_env({"SCHOOLX_LLM_RPM": "-1"})
+    config = LlmConfig.from_env({"SCHOOLX_LLM_BACKOFF_S": "0.5", "SCHOOLX_LLM_CHUNK_CHARS": "900"})
+    assert (config.backoff_initial_s, config.max_chunk_chars) == (0.5, 900)
