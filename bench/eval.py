@@ -106,6 +106,11 @@ def match(got: list[SchoolRecord], want: list[dict[str, Any]]) -> list[tuple[int
             score = fuzz.ratio(g.name.casefold(), str(w["name"]).casefold())
             if score >= NAME_MATCH:
                 cands.append((score, i, j))
+    return best_first(cands)
+
+
+def best_first(cands: list[tuple[float, int, int]]) -> list[tuple[int, int]]:
+    """One-to-one pairs from scored (score, got, want) candidates, the best taken first."""
     used_i: set[int] = set()
     used_j: set[int] = set()
     pairs = []

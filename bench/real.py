@@ -24,6 +24,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
+from bench.eval import NAME_MATCH, best_first
 from domain.matching.dedupe import merge_duplicates
 from domain.normalize import normalize_document, normalize_grades, normalize_region
 from domain.records import Chunk, SchoolRecord
@@ -32,7 +33,6 @@ from handlers.text import extract_pages
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared" / "real"
 FIELDS = ("address", "city", "region", "postal_code", "phone", "grades", "website")
-NAME_MATCH = 90.0
 
 
 def fold(text: object) -> str:
@@ -85,21 +85,13 @@ def pair_up(got: list[SchoolRecord], want: list[dict[str, Any]]) -> list[tuple[i
     by_letter: dict[str, list[int]] = {}
     for j, key in enumerate(want_keys):
         by_letter.setdefault(key[:1], []).append(j)
-    cands = []
+    cands: list[tuple[float, int, int]] = []
     for i, key in enumerate(got_keys):
         for j in by_letter.get(key[:1], []):
             score = fuzz.ratio(key, want_keys[j])
             if score >= NAME_MATCH:
                 cands.append((score, i, j))
-    used_i: set[int] = set()
-    used_j: set[int] = set()
-    pairs = []
-    for _, i, j in sorted(cands, reverse=True):
-        if i not in used_i and j not in used_j:
-            used_i.add(i)
-            used_j.add(j)
-            pairs.append((i, j))
-    return pairs
+    return best_first(cands)
 
 
 def score(got: list[SchoolRecord], want: list[dict[str, Any]], show: bool = False) -> DocScore:
