@@ -12,7 +12,7 @@ import asyncpg
 
 from models.db import psycopg_url
 from models.liveness import HOST, LIVE_LOCK_CLASS, process_key
-from models.queue_store import NOTIFY_CHANNEL
+from models.queue_pg import NOTIFY_CHANNEL
 
 log = logging.getLogger("schoolx.listen")
 

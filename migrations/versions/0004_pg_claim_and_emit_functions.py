@@ -9,10 +9,14 @@ UPDATE) and writing a transaction's events three (ordering lock, INSERT, NOTIFY)
 0.3 ms per round trip here that was most of the ~7 ms a finishing task spent between its
 handler returning and the next task starting, and it capped several workers at 0.86 of
 the limit's bound. ``schoolx_claim`` runs the same policy as the SQLite path in
-``models/queue_store.py`` (and the queue tests run on both databases to keep them equal):
-the claim lock, the global and per-user limits, fairness (fewest running per user first,
-then oldest), giving up on tasks out of attempts, and ``FOR UPDATE SKIP LOCKED``.
+``models/queue_sqlite.py``: the claim lock, the global and per-user limits, fairness
+(fewest running per user first, then oldest), giving up on tasks out of attempts, and
+``FOR UPDATE SKIP LOCKED``.
 SQLite gets nothing here; its claim runs in Python under ``BEGIN IMMEDIATE``.
+
+The claim policy is thus written in two languages. Change both together:
+tests/integration/test_queue.py::test_claim_policy_is_the_same_on_both_databases runs
+the same claims on both databases and expects the same tasks in the same order.
 """
 
 from __future__ import annotations

@@ -238,6 +238,39 @@ async def test_claim_respects_global_and_per_user_limits_and_is_fair(app: App) -
     assert more.tasks == ()
 
 
+async def test_claim_policy_is_the_same_on_both_databases(app: App) -> None:
+    # The claim policy is written twice: in Python for SQLite (models/queue_sqlite.py) and
+    # in PL/pgSQL for PostgreSQL (schoolx_claim, migration 0004). Both must give exactly
+    # this order: fewest running for the user plus rank within the user, then oldest; the
+    # limits; tasks out of attempts given up; tasks not yet due left alone.
+    async def add(user: str, **values: object) -> int:
+        task_id = (await app.queue.enqueue("staged", {}, user_id=user)).id
+        if values:
+            async with app.db.write.begin() as conn:
+                await conn.execute(update(Task).where(Task.id == task_id).values(**values))
+        return task_id
+
+    a1 = await add("a")
+    assert [t.id for t in (await app.store.claim("w0", 1, app.queue_limits(), 30)).tasks] == [a1]
+    a2, a3, b1, b2, b3, c1 = [await add(u) for u in "aabbbc"]
+    d1 = await add("d", attempts=Task.max_attempts, error="boom")
+    e1 = await add("e", run_after=utcnow() + timedelta(hours=1))
+    f1 = await add("f")
+
+    async def claim(want: int, total: int) -> tuple[list[int], list[int]]:
+        got = await app.store.claim("w", want, app.queue_limits(total=total, per_user=2), 30)
+        return [t.id for t in got.tasks], list(got.gave_up)
+
+    assert await claim(4, 10) == ([b1, c1, f1, a2], [d1])
+    assert await claim(10, 6) == ([b2], [])
+    assert await claim(10, 10) == ([], [])
+    gave_up = await app.store.get_task(d1)
+    assert gave_up.status is TaskStatus.FAILED
+    assert gave_up.error == f"gave up after {gave_up.max_attempts} attempts; last error: boom"
+    for pending in (a3, b3, e1):
+        assert (await app.store.get_task(pending)).status is TaskStatus.PENDING
+
+
 async def test_a_finished_task_and_the_next_claim_share_one_transaction(app: App) -> None:
     # One slot and no idle polling: every claim after the first follows a finished task.
     app.settings = replace(

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from models.queue_store import CLAIM_LOCK_KEY
+from models.queue_pg import CLAIM_LOCK_KEY
 from pipeline.store import Claimed, EventType, Limits, TaskStatus
 from schoolx.app import App, open_app
 from tests.conftest import FAST
