@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException
+from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException
 from selenium.webdriver import Chrome as WebDriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -50,7 +50,11 @@ def browser(tmp_path: Path) -> Iterator[WebDriver]:
 
 
 def wait(driver: WebDriver, seconds: float = 30) -> WebDriverWait[WebDriver]:
-    return WebDriverWait(driver, seconds, poll_frequency=0.1)
+    # A page that redraws a region replaces its elements: one found a moment before is
+    # stale, which means "not yet", not failure.
+    return WebDriverWait(
+        driver, seconds, poll_frequency=0.1, ignored_exceptions=[StaleElementReferenceException]
+    )
 
 
 def sign_in(driver: WebDriver, server: LiveServer, token: str) -> None:

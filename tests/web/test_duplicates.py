@@ -111,8 +111,13 @@ def test_duplicates_side_by_side_merge_and_unmerge_in_the_browser(
     # the two sources name it differently: show the other name
     browser.find_element(By.CSS_SELECTOR, '#alternatives tr[data-field="name"] .use-value').click()
     wait(browser).until(lambda d: d.find_element(By.ID, "school-name").text == "Webster Elementary")
-    unmerge = browser.find_element(By.CSS_SELECTOR, "button.unmerge")
-    unmerge.click()
+
+    # the name change redraws the page: click the unmerge button of the new page
+    def click_unmerge(driver: WebDriver) -> bool:
+        driver.find_element(By.CSS_SELECTOR, "button.unmerge").click()
+        return True
+
+    wait(browser).until(click_unmerge)
     wait(browser).until(ec.text_to_be_present_in_element((By.ID, "school-status"), "pending"))
     assert browser.current_url.endswith(f"/ui/schools/{other}")
 
