@@ -15,7 +15,9 @@ import asyncio
 import time
 
 from domain.records import Chunk
-from handlers.llm import LlmConfig, LlmExtractor, MemoryResponseCache
+from handlers.llm.cache import MemoryResponseCache
+from handlers.llm.config import LlmConfig
+from handlers.llm.extractor import LlmExtractor
 from tests.llm_server import FakeLlmServer
 
 _KINDS = ("Elementary School", "Middle School", "High School", "Academy")

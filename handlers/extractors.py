@@ -5,14 +5,16 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from concurrent.futures import Executor
+from typing import TYPE_CHECKING
 
-from handlers.extractor import Extractor
-from handlers.hybrid import HybridExtractor
 from handlers.llm.config import LlmConfig, llm_configured
-from handlers.llm.extractor import LlmExtractor
-from handlers.reader.extractor import OfflineReader
-from models.db import Database
 from pipeline.errors import ConfigError
+
+if TYPE_CHECKING:  # the extractors import pypdf and openai: only a worker needs them
+    from handlers.extractor import Extractor
+    from handlers.hybrid import HybridExtractor
+    from handlers.llm.extractor import LlmExtractor
+    from models.db import Database
 
 CHOICES = ("rules", "llm", "hybrid", "auto")
 
@@ -38,6 +40,8 @@ class Extractors:
     def __init__(
         self, db: Database, pool: Executor | None = None, page_timeout_s: float = 20.0
     ) -> None:
+        from handlers.reader.extractor import OfflineReader
+
         self._db = db
         # the offline reader is pure CPU: in the pypdf pool, off the event loop
         self._rules = OfflineReader(pool, page_timeout_s)
@@ -51,12 +55,16 @@ class Extractors:
             return self._llm_extractor()
         if name == "hybrid":
             if self._hybrid is None:
+                from handlers.hybrid import HybridExtractor
+
                 self._hybrid = HybridExtractor(self._rules, self._llm_extractor())
             return self._hybrid
         raise ConfigError(f"unknown extractor {name!r}")
 
     def _llm_extractor(self) -> LlmExtractor:
         if self._llm is None:
+            from handlers.llm.extractor import LlmExtractor
+
             resolve("llm")
             self._llm = LlmExtractor.from_env(self._db.write, read_engine=self._db.read)
         return self._llm

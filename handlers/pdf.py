@@ -1,9 +1,10 @@
 """The ``pdf_extraction`` handler: text -> extract -> normalize -> save, each checkpointed.
 
-Progress: stage 1 moves 0-25 page by page, stage 2 moves 25-50 chunk by chunk, stages 3
-and 4 end at 75 and 100. Page text is stored per document (a resumed or duplicate task
-reuses it) and each extracted chunk is its own checkpoint row, so a resumed task goes on
-from the next page job and the next chunk: an LLM call already paid for is never repeated.
+Progress: stage 1 moves 0-25 page by page, stage 2 moves 25-50 chunk by chunk, stage 3
+ends at 75 and stage 4 moves 75-100 batch by batch. Page text is stored per document (a
+resumed or duplicate task reuses it) and each extracted chunk is its own checkpoint row, so
+a resumed task goes on from the next page job and the next chunk: an LLM call already paid
+for is never repeated.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from handlers.extractors import Extractors
 from handlers.llm.extractor import InvalidReplyError
 from handlers.pool import JOB_GROUP
 from handlers.settings import PdfSettings
+from handlers.stages import CHUNK_PREFIX, STAGES
+from handlers.stages import TASK_TYPE as TASK_TYPE
 from handlers.text import (
     PageKey,
     TextResult,
@@ -38,9 +41,7 @@ from models.schools import SaveItem, SchoolStore
 from pipeline.context import TaskContext
 from pipeline.errors import InputError, PermanentError, TransientError
 
-TASK_TYPE = "pdf_extraction"
 FIRST = asyncio.FIRST_COMPLETED
-CHUNK_PREFIX = "extract/chunk/"
 
 
 class PdfHandler:
@@ -62,14 +63,20 @@ class PdfHandler:
         JOB_GROUP.set(ctx.task.id)  # this task's pool jobs take turns with other tasks'
         doc = await self.documents.get(int(ctx.payload["document_id"]))
         extractor = self.extractors.get(str(ctx.payload.get("extractor", "rules")))
-        text = await ctx.stage("text", lambda: self._text_guarded(ctx, doc), progress=25)
+        text = await ctx.stage(
+            "text", lambda: self._text_guarded(ctx, doc), progress=STAGES["text"]
+        )
         pages = await self.documents.load_pages(doc.id)
         found = await ctx.stage(
-            "extract", lambda: self._extract(ctx, pages, extractor), progress=50
+            "extract", lambda: self._extract(ctx, pages, extractor), progress=STAGES["extract"]
         )
-        normalized = await ctx.stage("normalize", lambda: self._normalize(ctx, found), progress=75)
+        normalized = await ctx.stage(
+            "normalize", lambda: self._normalize(ctx, found), progress=STAGES["normalize"]
+        )
         saved = await ctx.stage(
-            "save", lambda: self._save(ctx, doc, normalized, extractor.name), progress=100
+            "save",
+            lambda: self._save(ctx, doc, normalized, extractor.name),
+            progress=STAGES["save"],
         )
         cost = getattr(extractor, "cost", None)
         return {
@@ -253,8 +260,22 @@ class PdfHandler:
         # A normalize checkpoint from before in-document groups were stored: one each.
         groups = normalized.get("groups") or [[i] for i in range(len(records))]
         items = [SaveItem(records[g[0]], tuple(records[i] for i in g[1:])) for g in groups]
+        start, end = STAGES["normalize"], STAGES["save"]
+
+        async def saved_so_far(done: int, total: int) -> None:
+            # A big directory saves for minutes: move the bar batch by batch; the stage's
+            # own checkpoint says 100 when the last batch is in.
+            if done < total:
+                await ctx.update_progress(
+                    start + (end - start) * done // total, f"save {done}/{total}"
+                )
+
         result = await self.schools.save(
-            items, document_id=doc.id, task_id=ctx.task.id, extractor=extractor
+            items,
+            document_id=doc.id,
+            task_id=ctx.task.id,
+            extractor=extractor,
+            on_batch=saved_so_far,
         )
         return result.to_json()
 

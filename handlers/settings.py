@@ -4,14 +4,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-
-from pydantic.dataclasses import dataclass
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from pipeline.settings import STRICT, Count, Seconds, describe, load
 
 
-@dataclass(frozen=True, config=STRICT)
+@dataclass(frozen=True)
 class PdfSettings:
+    __pydantic_config__: ClassVar[Any] = STRICT
+
     page_timeout_s: Seconds = 20.0  # a page whose text takes longer is skipped and recorded
     # All pages of one document: what is not read by then is skipped and recorded.
     document_timeout_s: Seconds = 600.0

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from handlers.pdf import TASK_TYPE
+from handlers.stages import TASK_TYPE
 from models.documents import DocumentInfo, DocumentStore
 from pipeline.queue import TaskQueue
 from pipeline.store import TaskInfo, TaskStatus

@@ -61,6 +61,18 @@ def psycopg_url(url: str) -> URL:
     return parsed.set(drivername="postgresql+psycopg", query=query)
 
 
+def upsert(dialect: str) -> Callable[[Any], Any]:
+    """The dialect's ``insert`` (the one with ``on_conflict_do_*``). Imported on use: the
+    PostgreSQL dialect alone takes longer to import than a SQLite command's whole work."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
+
+
 def default_url(home: str | None = None) -> str:
     home_dir = Path(home or os.environ.get("SCHOOLX_HOME") or "schoolx-data")
     return f"sqlite:///{(home_dir / 'schoolx.db').resolve()}"

@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Table, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.records import PageText
 from models.base import utcnow
-from models.db import Database
+from models.db import Database, upsert
 from models.retrying import retry_locked
 from models.tables import Document, Page
 from pipeline.errors import NotFoundError
@@ -40,7 +39,7 @@ def sha256_of(data: bytes) -> str:
 class DocumentStore:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._insert = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
+        self._insert = upsert(db.dialect)
 
     async def _tx(self, fn: Any) -> Any:
         async def run() -> Any:

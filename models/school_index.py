@@ -29,11 +29,11 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.matching.blocking import MAX_BLOCK, block_keys, lookup_keys
 from domain.matching.facts import Facts, facts_of
 from domain.records import RECORD_FIELDS, Evidence, SchoolRecord
+from models.db import upsert
 from models.tables import School, SchoolAlias, SchoolKey, SchoolSource
 
 schools = typed(Table, School.__table__)
@@ -112,8 +112,7 @@ def add_keys(conn: Connection, school_id: int, found: Iterable[Facts]) -> None:
     ]
     if not rows:
         return
-    upsert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    conn.execute(upsert(keys).on_conflict_do_nothing(), rows)
+    conn.execute(upsert(conn.dialect.name)(keys).on_conflict_do_nothing(), rows)
 
 
 def add_members(conn: Connection, school_id: int, current: Any, found: Sequence[Facts]) -> None:

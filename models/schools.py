@@ -4,19 +4,18 @@ possible duplicates, export."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection, Table, func, insert, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.matching import Facts
 from domain.matching.dedupe import document_facts, shared_phones
 from domain.matching.names import name_key
 from domain.records import RECORD_FIELDS
 from models.base import utcnow
-from models.db import Database, run_sync_transaction
+from models.db import Database, run_sync_transaction, upsert
 from models.retrying import retry_locked
 from models.school_index import rebuild
 from models.school_merges import fold, load, unfold
@@ -75,8 +74,7 @@ class SchoolStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._pg = db.dialect == "postgresql"
-        upsert = postgresql.insert if self._pg else sqlite.insert
-        self._insert_source = upsert(sources).on_conflict_do_nothing()
+        self._insert_source = upsert(db.dialect)(sources).on_conflict_do_nothing()
 
     async def _write(self, fn: Callable[[Connection], T]) -> T:
         """Run ``fn`` in one write transaction; saves, merges and reviews of schools take
@@ -93,14 +91,21 @@ class SchoolStore:
     # --- save -------------------------------------------------------------------------
 
     async def save(
-        self, items: Sequence[SaveItem], *, document_id: int, task_id: int, extractor: str
+        self,
+        items: Sequence[SaveItem],
+        *,
+        document_id: int,
+        task_id: int,
+        extractor: str,
+        on_batch: Callable[[int, int], Awaitable[None]] | None = None,
     ) -> SaveResult:
         """Match and save one document's schools with their evidence; safe to run twice,
         or to resume.
 
         Saved in transactions of about SAVE_BATCH records, so that a 1,000-page directory
-        never holds the write lock for long. Each school's first evidence row says whether
-        it created its school, so a repeated or resumed save reports what the first did.
+        never holds the write lock for long; ``on_batch(items saved, items)`` after each.
+        Each school's first evidence row says whether it created its school, so a repeated
+        or resumed save reports what the first did.
         """
         # A phone the document gives for two differently named schools says less: known
         # from the whole document, while each batch's facts are made as it is saved.
@@ -126,6 +131,8 @@ class SchoolStore:
                 return out
 
             created += await self._write(save_batch)
+            if on_batch is not None:
+                await on_batch(len(created), len(items))
         saved = sum(created)
         return SaveResult(saved, len(created) - saved, sum(len(item.records) for item in items))
 

@@ -13,11 +13,10 @@ from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.base import utcnow
-from models.db import Database
+from models.db import Database, upsert
 from models.retrying import retry_locked
 from models.tables import User
 from pipeline.errors import ConfigError, NotFoundError
@@ -46,7 +45,7 @@ def check_name(name: str) -> str:
 class UserStore:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._insert = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
+        self._insert = upsert(db.dialect)
 
     async def add(self, name: str) -> str:
         """Create the user, or give an existing one a new token (the old one stops working)."""

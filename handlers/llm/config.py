@@ -5,10 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
-from pydantic import Field
-from pydantic.dataclasses import dataclass as pydantic_dataclass
+from annotated_types import Ge
 
 from pipeline.errors import ConfigError
 from pipeline.settings import STRICT, Count, Seconds, describe, load
@@ -69,21 +68,23 @@ class LlmConfig:
 
 # Read by the same loader as every other setting (one parser, one error format); the
 # OpenAI client's own variables (OPENAI_API_KEY, OPENAI_BASE_URL) keep their names.
-@pydantic_dataclass(frozen=True, config=STRICT)
+@dataclass(frozen=True)
 class LlmSettings:
     """The ``SCHOOLX_LLM_<FIELD>`` variables."""
 
+    __pydantic_config__: ClassVar[Any] = STRICT
+
     model: str = "gpt-4o-mini"
     max_in_flight: Count = 8
-    rpm: Annotated[int, Field(ge=0)] = 0  # requests per minute, 0 = no limit
-    tpm: Annotated[int, Field(ge=0)] = 0  # tokens per minute, 0 = no limit
+    rpm: Annotated[int, Ge(0)] = 0  # requests per minute, 0 = no limit
+    tpm: Annotated[int, Ge(0)] = 0  # tokens per minute, 0 = no limit
     timeout_s: Seconds = 60.0
-    max_retries: Annotated[int, Field(ge=0)] = 5
-    invalid_retries: Annotated[int, Field(ge=0)] = 2
+    max_retries: Annotated[int, Ge(0)] = 5
+    invalid_retries: Annotated[int, Ge(0)] = 2
     prices: str = ""  # "model=in_per_1M:out_per_1M,..." in USD, for the run's cost estimate
-    backoff_s: Annotated[float, Field(ge=0)] = 1.0
-    backoff_max_s: Annotated[float, Field(ge=0)] = 30.0
-    chunk_chars: Annotated[int, Field(ge=200)] = 6000
+    backoff_s: Annotated[float, Ge(0)] = 1.0
+    backoff_max_s: Annotated[float, Ge(0)] = 30.0
+    chunk_chars: Annotated[int, Ge(200)] = 6000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> LlmSettings:

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import typer
 
+from handlers.llm.config import LlmSettings
 from handlers.settings import PdfSettings
 from pipeline.errors import SchoolxError
 from pipeline.names import printable
@@ -84,13 +85,18 @@ def setup_logging(verbose: bool) -> None:
 
 
 def environment_help() -> str:
+    """Every variable schoolx reads, with its default: from the settings classes that
+    read them, so that the list cannot fall behind (``tests/unit/test_cli_help.py``)."""
     rows = [
         ("SCHOOLX_DATABASE_URL", "sqlite under SCHOOLX_HOME"),
         ("SCHOOLX_HOME", "./schoolx-data"),
-        ("OPENAI_API_KEY / OPENAI_BASE_URL", "unset (llm off)"),
-        ("SCHOOLX_LLM_MODEL", "gpt-4o-mini"),
-        ("SCHOOLX_LLM_MAX_IN_FLIGHT", "8"),
+        ("SCHOOLX_DEBUG", "unset; 1: a traceback for unexpected errors"),
+        ("OPENAI_API_KEY / OPENAI_BASE_URL", "unset: no LLM"),
+        *LlmSettings.describe(),
         *QueueSettings.describe(),
         *PdfSettings.describe(),
     ]
-    return "Environment (default):\n\n" + "\n\n".join(f"{k} ({v})" for k, v in rows)
+    width = max(len(name) for name, _ in rows)
+    # One variable a line: the rich help keeps single line breaks, and "\n\n" separates
+    # the heading.
+    return "Environment (default):\n\n" + "\n".join(f"{k:<{width}}  {v}" for k, v in rows)

@@ -7,10 +7,6 @@ from typing import Annotated
 
 import typer
 
-from models.base import utcnow
-from models.db import default_url, open_database, require_database
-from models.migrate import current_revision, head_revision, upgrade
-from models.prune import prune_finished
 from schoolx.cli.common import command, state
 from schoolx.cli.output import line
 from schoolx.cli.runtime import open_runtime
@@ -22,6 +18,9 @@ db_app = typer.Typer(help="Database schema: upgrade it, or show its revision.")
 @command
 async def upgrade_cmd() -> None:
     """Bring the database schema up to this version of schoolx (safe to run twice)."""
+    from models.db import default_url, open_database
+    from models.migrate import upgrade
+
     db = open_database(state.db_url or default_url())
     try:
         before, after = await upgrade(db)
@@ -37,6 +36,9 @@ async def upgrade_cmd() -> None:
 @command
 async def current_cmd() -> None:
     """Show the schema revision of the database and the one this code needs."""
+    from models.db import default_url, open_database, require_database
+    from models.migrate import current_revision, head_revision
+
     url = state.db_url or default_url()
     require_database(url)
     db = open_database(url)
@@ -56,6 +58,9 @@ async def prune_cmd(
 ) -> None:
     """Delete tasks that ended more than DAYS ago, with their steps and events (documents
     and schools stay; the same bytes submitted again are processed again)."""
+    from models.base import utcnow
+    from models.prune import prune_finished
+
     async with open_runtime(state.db_url, existing=True) as rt:
         pruned = await prune_finished(rt.app.db, utcnow() - timedelta(days=older_than))
     line(f"pruned {pruned.tasks} tasks, {pruned.steps} steps, {pruned.events} events")

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from domain.records import RECORD_FIELDS
-from models.schools import PairInfo, SchoolInfo
 from schoolx.cli.common import command, run_async, state
 from schoolx.cli.output import emit_json, line, table
 from schoolx.cli.runtime import open_runtime
 from schoolx.cli.schools import reviewer
+
+if TYPE_CHECKING:
+    from models.schools import PairInfo, SchoolInfo
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 ReviewerOpt = Annotated[str, typer.Option("--user", help="Who is reviewing.")]
@@ -98,7 +100,7 @@ async def accept(
     confirm: ConfirmOpt = False,
     user: ReviewerOpt = "",
 ) -> None:
-    """They are one school: merge them (undo with ``schoolx unmerge``)."""
+    """They are one school: merge them (undo with `schoolx unmerge SCHOOL_ID`)."""
     async with open_runtime(state.db_url, existing=True) as rt:
         info = await rt.schools.accept(pair_id, user or reviewer(), keep=keep, confirm=confirm)
     line(f"possible duplicate {pair_id} accepted: school {info.id} {info.name}")

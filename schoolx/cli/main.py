@@ -6,23 +6,26 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from handlers.extractors import resolve
-from models.users import check_name
 from pipeline.errors import NotFoundError
-from pipeline.store import TaskInfo, TaskStatus
-from schoolx.cli import db_cmds, duplicates, web_cmds
+from pipeline.store import TaskStatus
+from schoolx.cli import db_cmds, duplicates, helpstyle, web_cmds
 from schoolx.cli import schools as school_commands
 from schoolx.cli.common import command, environment_help, setup_logging, state
 from schoolx.cli.output import emit_json, line, table
-from schoolx.cli.progress import ProgressView
 from schoolx.cli.runtime import open_runtime
-from schoolx.cli.serve_loop import InboxOptions, run_inbox, run_worker
-from schoolx.cli.summary import print_summary
 
+if TYPE_CHECKING:
+    from pipeline.store import TaskInfo
+
+# Every import above is cheap: what a command needs (the database, the PDF stages, the web
+# server) is imported in the command, so `schoolx --help` and `schoolx tasks` start in a
+# fraction of a second (bench/startup.py, tests/unit/test_startup.py).
+
+helpstyle.restyle()
 app = typer.Typer(
     help="Turn PDFs that list schools into a reviewed, de-duplicated database of schools.",
     epilog=environment_help(),
@@ -86,9 +89,12 @@ async def submit(
     as_json: JsonOpt = False,
 ) -> None:
     """Store PDFs and queue them (same bytes again: reported as a duplicate)."""
+    from handlers.extractors import resolve
+    from models.users import check_name
+
     check_name(user)
     chosen = resolve(extractor)
-    async with open_runtime(state.db_url) as rt:
+    async with open_runtime(state.db_url, runs_tasks=False) as rt:
         out = []
         for path in files:
             if not path.is_file():
@@ -113,7 +119,15 @@ async def submit(
 @app.command()
 @command
 async def tasks(
-    status: Annotated[TaskStatus | None, typer.Option("--status")] = None,
+    status: Annotated[
+        TaskStatus | None,
+        typer.Option(
+            "--status",
+            metavar="STATUS",
+            help="Only tasks with this status: pending, processing, completed, failed or "
+            "cancelled.",
+        ),
+    ] = None,
     user: Annotated[str | None, typer.Option("--user")] = None,
     limit: Annotated[int, typer.Option("--limit")] = 50,
     as_json: JsonOpt = False,
@@ -134,47 +148,17 @@ async def tasks(
 @app.command()
 @command
 async def task(task_id: int, as_json: JsonOpt = False) -> None:
-    """One task: stages done, progress, attempts, error, recent events."""
+    """One task: its file, stages done, progress, attempts, error, result, recent events."""
+    from schoolx.cli.task_view import show_task, task_json
+
     async with open_runtime(state.db_url, existing=True) as rt:
         info = await rt.app.store.get_task(task_id)
         steps = await rt.app.store.steps(task_id)
         events = await rt.app.store.events_since(0, task_id=task_id)
-    stages = [s for s in steps if "/" not in s]
-    chunks = sum(1 for s in steps if s.startswith("extract/chunk/"))
-    recent = [
-        {"id": e.id, "type": e.type.value, "data": e.data, "at": e.created_at} for e in events[-15:]
-    ]
     if as_json:
-        emit_json(info.to_json() | {"stages_done": stages, "chunks_done": chunks, "events": recent})
-        return
-    for key, value in [
-        ("task", info.id),
-        ("type", info.type),
-        ("user", info.user_id),
-        ("status", info.status.value),
-        ("progress", f"{info.progress}%"),
-        ("stages done", ", ".join(stages) or "-"),
-        ("chunks done", chunks),
-        ("attempts", f"{info.attempts}/{info.max_attempts}"),
-        ("error", info.error or "-"),
-    ]:
-        line(f"{key:>12}: {value}")
-    if isinstance(info.result, dict):
-        usage = info.result.get("usage") or {}
-        if usage:
-            line(
-                f"{'tokens':>12}: {usage.get('prompt_tokens', 0)} in, "
-                f"{usage.get('completion_tokens', 0)} out, "
-                f"{usage.get('requests', 0)} requests ({usage.get('cached', 0)} cached)"
-            )
-        for warning in info.result.get("warnings") or []:
-            line(f"{'warning':>12}: {warning}")
-        line(f"{'result':>12}: {info.result}")
-    table(
-        "recent events",
-        ["id", "event", "data", "at"],
-        [[e["id"], e["type"], e["data"], e["at"]] for e in recent],
-    )
+        emit_json(task_json(info, steps, events))
+    else:
+        show_task(info, steps, events)
 
 
 @app.command()
@@ -207,6 +191,9 @@ async def worker(
     ] = None,
 ) -> None:
     """Run the queue only (no inbox): start as many as you like, on any machine."""
+    from schoolx.cli.progress import ProgressView
+    from schoolx.cli.serve_loop import run_worker
+
     interactive = sys.stdout.isatty()
     if not interactive:
         logging.getLogger("schoolx").setLevel(logging.INFO)
@@ -230,6 +217,11 @@ async def run(
     extractor: ExtractorOpt = "auto",
 ) -> None:
     """Watch the inbox (inbox/USER/file.pdf) and process what arrives."""
+    from handlers.extractors import resolve
+    from schoolx.cli.progress import ProgressView
+    from schoolx.cli.serve_loop import InboxOptions, run_inbox
+    from schoolx.cli.summary import print_summary
+
     chosen = resolve(extractor)
     async with open_runtime(state.db_url) as rt:
         options = InboxOptions(

@@ -33,8 +33,10 @@ def _default(value: Any) -> Any:
     return str(value)
 
 
-def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    out = Table(title=title)
+def table(
+    title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, show_header: bool = True
+) -> None:
+    out = Table(title=title, show_header=show_header)
     for column in columns:
         out.add_column(column)
     for row in rows:

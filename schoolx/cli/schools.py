@@ -8,16 +8,18 @@ import io
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from domain.records import RECORD_FIELDS
-from models.schools import SchoolInfo
 from pipeline.errors import ConfigError
 from schoolx.cli.common import command, state
 from schoolx.cli.output import emit_json, line, table
 from schoolx.cli.runtime import open_runtime
+
+if TYPE_CHECKING:
+    from models.schools import SchoolInfo
 
 CSV_COLUMNS = ["id", "name", *RECORD_FIELDS, "identifiers", "status", "sources"]
 
@@ -200,7 +202,7 @@ async def merge(
     user: ReviewerOpt = "",
 ) -> None:
     """Merge the second school into the first (sources move, gaps are filled; undo with
-    ``schoolx unmerge OTHER_ID``)."""
+    `schoolx unmerge OTHER_ID`)."""
     async with open_runtime(state.db_url, existing=True) as rt:
         info = await rt.schools.merge(keep_id, other_id, user or reviewer(), confirm=confirm)
     line(f"school {other_id} merged into {info.id} {info.name} ({len(info.sources)} sources)")

@@ -7,8 +7,6 @@ from typing import Annotated
 
 import typer
 
-from models.users import UserStore
-from schoolx.app import open_app
 from schoolx.cli.common import command, state
 from schoolx.cli.output import line, table
 
@@ -22,6 +20,9 @@ users_app = typer.Typer(help="Users of the web API and their tokens.", no_args_i
 @command
 async def users_add(name: Annotated[str, typer.Argument(help="The user's name (id).")]) -> None:
     """Create a user, or issue a new token to an existing one (the old token stops working)."""
+    from models.users import UserStore
+    from schoolx.app import open_app
+
     app = await open_app(state.db_url)
     try:
         token = await UserStore(app.db).add(name)
@@ -35,6 +36,9 @@ async def users_add(name: Annotated[str, typer.Argument(help="The user's name (i
 @command
 async def users_list() -> None:
     """Every user and whether their token is revoked."""
+    from models.users import UserStore
+    from schoolx.app import open_app
+
     app = await open_app(state.db_url, existing=True)
     try:
         found = await UserStore(app.db).list()
@@ -46,7 +50,10 @@ async def users_list() -> None:
 @users_app.command("revoke")
 @command
 async def users_revoke(name: str) -> None:
-    """Revoke a user's token at once; ``users add`` issues a new one."""
+    """Revoke a user's token at once; `schoolx users add` issues a new one."""
+    from models.users import UserStore
+    from schoolx.app import open_app
+
     app = await open_app(state.db_url, existing=True)
     try:
         await UserStore(app.db).revoke(name)

@@ -13,8 +13,10 @@ from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen import canvas
 
 from domain.records import Chunk
-from handlers.llm import LlmConfig, LlmExtractor, MemoryResponseCache
+from handlers.llm.cache import MemoryResponseCache
 from handlers.llm.client import reset_format_memory
+from handlers.llm.config import LlmConfig
+from handlers.llm.extractor import LlmExtractor
 from handlers.llm.grounding import ground
 from handlers.llm.limits import LIMITER
 from handlers.llm.schema import SchoolsReply

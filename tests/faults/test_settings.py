@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pydantic import TypeAdapter
 
 from handlers.llm.config import LlmConfig, LlmSettings
 from handlers.settings import PdfSettings
@@ -55,3 +58,13 @@ def test_llm_settings_are_read_by_the_same_loader() -> None:
         LlmSettings.from_env({"SCHOOLX_LLM_RPM": "-1"})
     config = LlmConfig.from_env({"SCHOOLX_LLM_BACKOFF_S": "0.5", "SCHOOLX_LLM_CHUNK_CHARS": "900"})
     assert (config.backoff_initial_s, config.max_chunk_chars) == (0.5, 900)
+
+
+@pytest.mark.parametrize("settings", [QueueSettings, PdfSettings, LlmSettings])
+def test_the_defaults_pass_the_checks_a_set_variable_gets(settings: type[Any]) -> None:
+    # load() skips pydantic when no variable is set, trusting the defaults.
+    defaults = settings()
+    checked = TypeAdapter(settings).validate_python(
+        {f.name: str(getattr(defaults, f.name)) for f in fields(settings)}
+    )
+    assert checked == defaults

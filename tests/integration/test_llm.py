@@ -16,19 +16,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from domain.records import Chunk, PageText
 from handlers.extractor import Extractor
-from handlers.llm import (
-    InvalidReplyError,
-    LlmConfig,
-    LlmExtractor,
-    MemoryResponseCache,
-    ResponseCache,
-    SqlResponseCache,
-    estimate_cost,
-    llm_configured,
-)
+from handlers.llm.cache import MemoryResponseCache, ResponseCache, SqlResponseCache
 from handlers.llm.chunking import chunk_pages
 from handlers.llm.client import reset_format_memory
-from handlers.llm.config import parse_prices
+from handlers.llm.config import LlmConfig, llm_configured, parse_prices
+from handlers.llm.cost import estimate_cost
+from handlers.llm.extractor import InvalidReplyError, LlmExtractor
 from handlers.llm.grounding import ground
 from handlers.llm.limits import LIMITER
 from handlers.llm.parse import ReplyInvalid, parse_reply

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
 from models.db import open_database
-from models.migrate import alembic_config, current_revision, ensure_schema, head_revision, upgrade
+from models.migrate import (
+    alembic_config,
+    current_revision,
+    ensure_schema,
+    head_in_files,
+    head_revision,
+    upgrade,
+)
 from pipeline.errors import SchemaError
 from schoolx.app import open_app
 from tests.conftest import FAST
@@ -65,3 +74,20 @@ async def test_previous_revision_upgrades_and_keeps_data(db_url: str, start: str
         assert [t.user_id for t in claimed.tasks] == ["old"]  # the claim path works too
     finally:
         await app.close()
+
+
+def test_the_head_read_off_the_scripts_is_alembics() -> None:
+    # ensure_schema trusts it to skip Alembic when the database is current.
+    assert head_in_files() == head_revision()
+
+
+async def test_an_older_sqlite_file_is_upgraded_when_opened(tmp_path: Path) -> None:
+    db = open_database(f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        await upgrade(db, revision_before_head())
+        await ensure_schema(db)
+        assert await current_revision(db) == head_revision()
+        await ensure_schema(db)  # current: nothing to do
+        assert await current_revision(db) == head_revision()
+    finally:
+        await db.dispose()

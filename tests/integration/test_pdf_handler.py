@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from domain.records import SchoolRecord
-from models.schools import SaveItem
-from pipeline.store import TaskStatus
+from handlers.stages import STAGES
+from models.schools import SAVE_BATCH, SaveItem
+from pipeline.store import EventType, TaskStatus
 from schoolx.cli.runtime import Runtime, open_runtime
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
@@ -62,6 +63,24 @@ async def test_directory_is_extracted_saved_with_evidence(db_url: str) -> None:
             if "progress" in e.data and "stage" in e.data and "/" not in e.data["stage"]
         ]
         assert progress == [25, 50, 75, 100]
+
+
+async def test_the_save_stage_reports_progress_batch_by_batch(db_url: str) -> None:
+    """300 schools are saved in two batches (SAVE_BATCH): the bar moves in between, not
+    only from 75 at the end of normalize to 100 at the end of save."""
+    async with serving(db_url) as rt:
+        task_id = await process(rt, "long_directory.pdf")
+        info = await rt.app.queue.get(task_id)
+        assert info.status is TaskStatus.COMPLETED, info.error
+        assert info.result["schools_found"] > SAVE_BATCH
+        events = await rt.app.store.events_since(0, task_id=task_id)
+        ends = {e.data["stage"]: e.id for e in events if e.data.get("stage") in STAGES}
+        saving = [e for e in events if ends["normalize"] < e.id < ends["save"]]
+        assert saving, "no progress between the end of normalize and the end of save"
+        for e in saving:
+            assert e.type is EventType.PROGRESS
+            assert STAGES["normalize"] < e.data["progress"] < 100, e.data
+            assert e.data["message"].startswith("save "), e.data
 
 
 async def test_duplicate_bytes_point_to_the_first_result(db_url: str) -> None:

@@ -1,0 +1,95 @@
+"""Commands start without importing what they do not use (issue 14: every command took
+~3 s to start, ``--help`` included). Each check runs in a fresh interpreter, and says
+which heavy modules it found loaded; the times are measured by ``bench/startup.py``."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Imported only by the commands that need them.
+HEAVY = [
+    "alembic",  # a schema change only: a current database is checked with one query
+    "fastapi",
+    "uvicorn",
+    "starlette",
+    "jinja2",
+    "openai",
+    "pypdf",
+    "rapidfuzz",
+    "phonenumbers",
+    "watchfiles",
+    "handlers.pdf",
+    "handlers.llm.extractor",
+    "handlers.reader",
+    "domain.matching",
+    "domain.normalize",
+    "models.schools",
+    "schoolx.web",
+    "sqlalchemy.dialects.postgresql",  # on SQLite
+    "asyncpg",
+]
+# Needed to open a database, so not for the help.
+DATABASE = ["sqlalchemy", "sqlalchemy.orm", "aiosqlite", "models.db"]
+
+PROBE = """
+import json, sys
+{body}
+print(json.dumps(sorted(m for m in {modules!r} if m in sys.modules)))
+"""
+
+
+def loaded_after(body: str, modules: list[str], env: dict[str, str] | None = None) -> list[str]:
+    script = PROBE.format(body=body, modules=modules)
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=(env or dict(os.environ)) | {"COLUMNS": "100"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    found: list[str] = json.loads(done.stdout.splitlines()[-1])
+    return found
+
+
+def run_cli(*args: str) -> str:
+    """The command run by typer's own runner in this process; its output is discarded."""
+    return (
+        "from typer.testing import CliRunner\n"
+        "from schoolx.cli.main import app\n"
+        f"result = CliRunner().invoke(app, {list(args)!r})\n"
+        "assert result.exit_code == 0, result.output\n"
+    )
+
+
+def test_importing_the_cli_loads_nothing_heavy() -> None:
+    assert loaded_after("import schoolx.cli.main", HEAVY + DATABASE) == []
+
+
+def test_help_loads_nothing_heavy() -> None:
+    assert loaded_after(run_cli("--help"), HEAVY + DATABASE) == []
+    assert loaded_after(run_cli("task", "--help"), HEAVY + DATABASE) == []
+
+
+def test_listing_tasks_opens_the_database_only(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    env = dict(os.environ) | {"SCHOOLX_DATABASE_URL": url}
+    upgraded = subprocess.run(
+        [sys.executable, "-m", "schoolx.cli", "db", "upgrade"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert loaded_after(run_cli("tasks"), [*HEAVY, "aiosqlite"], env) == ["aiosqlite"]
