@@ -104,6 +104,8 @@ class Database:
     write: AsyncEngine
     read: AsyncEngine
     sync_write: Engine
+    # SQLite only: a synchronous engine that ``run_read`` uses (None on PostgreSQL).
+    sync_read: Engine | None = None
 
     @property
     def dialect(self) -> str:
@@ -114,6 +116,8 @@ class Database:
         if self.read is not self.write:
             await self.read.dispose()
         self.sync_write.dispose()
+        if self.sync_read is not None:
+            self.sync_read.dispose()
 
 
 def run_sync_transaction(db: Database, fn: Callable[[Connection], T]) -> Awaitable[T]:
@@ -128,6 +132,26 @@ def run_sync_transaction(db: Database, fn: Callable[[Connection], T]) -> Awaitab
             return fn(conn)
 
     return asyncio.to_thread(work)
+
+
+async def run_read(db: Database, fn: Callable[[Connection], T]) -> T:
+    """Run ``fn`` with a read connection (no transaction is left open).
+
+    On SQLite, whole in one thread on a synchronous engine: aiosqlite hops to its thread
+    and back for each connect, BEGIN, execute, fetch, cursor close and rollback, and those
+    hops were most of the cost of an API read under concurrent clients (``bench.api``).
+    On PostgreSQL, asyncpg needs no thread: ``fn`` runs on the async engine.
+    """
+    sync_read = db.sync_read
+    if sync_read is None:
+        async with db.read.connect() as conn:
+            return await conn.run_sync(fn)
+
+    def work() -> T:
+        with sync_read.connect() as conn:
+            return fn(conn)
+
+    return await asyncio.to_thread(work)
 
 
 def open_database(url: str) -> Database:
@@ -153,13 +177,14 @@ def _open_sqlite(url: str) -> Database:
     connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_S}
     write = create_async_engine(url, connect_args=connect_args)
     read = create_async_engine(url, connect_args=connect_args)
-    sync_write = create_engine(
-        str(make_url(url).set(drivername="sqlite+pysqlite")), connect_args=connect_args
-    )
+    sync_url = str(make_url(url).set(drivername="sqlite+pysqlite"))
+    sync_write = create_engine(sync_url, connect_args=connect_args)
+    sync_read = create_engine(sync_url, connect_args=connect_args)
     _tune(write.sync_engine, begin="BEGIN IMMEDIATE")
     _tune(read.sync_engine, begin="BEGIN")
     _tune(sync_write, begin="BEGIN IMMEDIATE")
-    return Database(url, write, read, sync_write)
+    _tune(sync_read, begin="BEGIN")
+    return Database(url, write, read, sync_write, sync_read)
 
 
 def _tune(engine: Engine, *, begin: str) -> None:

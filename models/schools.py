@@ -15,7 +15,7 @@ from domain.matching.dedupe import document_facts, shared_phones
 from domain.matching.names import name_key
 from domain.records import RECORD_FIELDS
 from models.base import utcnow
-from models.db import Database, run_sync_transaction, upsert
+from models.db import Database, run_read, run_sync_transaction, upsert
 from models.retrying import retry_locked
 from models.school_index import rebuild
 from models.school_merges import fold, load, unfold
@@ -167,8 +167,7 @@ class SchoolStore:
                     func.lower(schools.c.district).like(like),
                 )
             )
-        async with self.db.read.connect() as conn:
-            return [school_info(r) for r in await conn.execute(query)]
+        return await run_read(self.db, lambda conn: [school_info(r) for r in conn.execute(query)])
 
     async def get(self, school_id: int) -> SchoolInfo:
         """One school with its sources, aliases and merges."""

@@ -16,7 +16,7 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.base import utcnow
-from models.db import Database, upsert
+from models.db import Database, run_read, upsert
 from models.retrying import retry_locked
 from models.tables import User
 from pipeline.errors import ConfigError, NotFoundError
@@ -92,13 +92,8 @@ class UserStore:
         """The user id the token belongs to, or None (unknown, revoked, or empty)."""
         if not token:
             return None
-        digest = hash_token(token)
-        async with self.db.read.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(users.c.id, users.c.revoked).where(users.c.token_hash == digest)
-                )
-            ).first()
+        query = select(users.c.id, users.c.revoked).where(users.c.token_hash == hash_token(token))
+        row = await run_read(self.db, lambda conn: conn.execute(query).first())
         if row is None or row.revoked:
             return None
         return str(row.id)

@@ -26,7 +26,9 @@ class WebState:
     loop: asyncio.AbstractEventLoop = field(default_factory=asyncio.get_running_loop)
 
 
-def get_state(request: Request) -> WebState:
+async def get_state(request: Request) -> WebState:
+    # async on purpose: FastAPI runs a plain ``def`` dependency in its thread pool, a thread
+    # hop on every request for one attribute read.
     state: WebState = request.app.state.web
     return state
 

@@ -59,15 +59,17 @@ async def event_stream(
     buffer: asyncio.Queue[EventInfo] = asyncio.Queue(BUFFER)
     pump = asyncio.create_task(_pump(source, buffer))
     stop = asyncio.create_task((closing or asyncio.Event()).wait())
+    # One getter at a time, kept across keep-alives, and in ``tasks`` so that the finally
+    # cancels and awaits it too: a getter left pending when the client leaves was logged
+    # as "Task was destroyed but it is pending!" once collected.
+    getter = asyncio.ensure_future(buffer.get())
+    tasks = [pump, stop, getter]
     checked = time.monotonic()
     try:
         while True:
-            getter = asyncio.ensure_future(buffer.get())
             done, _ = await asyncio.wait(
                 {getter, pump, stop}, timeout=keepalive_s, return_when=asyncio.FIRST_COMPLETED
             )
-            if getter not in done:
-                getter.cancel()
             if stop in done:  # server shutting down: the client reconnects with Last-Event-ID
                 return
             if getter not in done and pump in done:  # the subscription failed: end the stream
@@ -78,11 +80,17 @@ async def event_stream(
                 if not await allowed():
                     return
                 checked = time.monotonic()
-            yield sse_message(getter.result()) if getter in done else ": keep-alive\n\n"
+            if getter not in done:
+                yield ": keep-alive\n\n"
+                continue
+            event = getter.result()
+            getter = asyncio.ensure_future(buffer.get())
+            tasks[2] = getter
+            yield sse_message(event)
     finally:
-        pump.cancel()
-        stop.cancel()
-        await asyncio.gather(pump, stop, return_exceptions=True)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         aclose = getattr(source, "aclose", None)
         if aclose is not None:
             await aclose()

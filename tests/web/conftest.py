@@ -121,6 +121,7 @@ def free_port() -> int:
 class LiveServer:
     url: str
     db_url: str
+    app: FastAPI
 
     def token(self, name: str) -> str:
         async def add() -> str:
@@ -154,7 +155,7 @@ def live_server(db_url: str) -> Iterator[LiveServer]:
         assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
         time.sleep(0.02)
     try:
-        yield LiveServer(f"http://127.0.0.1:{port}", db_url)
+        yield LiveServer(f"http://127.0.0.1:{port}", db_url, app)
     finally:
         request_shutdown(app)
         server.should_exit = True
