@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Connection, Table, func, insert, or_, select, text, update
+from sqlalchemy import ColumnElement, Connection, Table, func, insert, or_, select, text, update
 
 from domain.matching import Facts
 from domain.matching.dedupe import document_facts, shared_phones
@@ -55,6 +55,22 @@ class SaveResult:
 
     def to_json(self) -> dict[str, int]:
         return {"saved": self.saved, "merged": self.merged, "sources": self.sources}
+
+
+def search_filter(
+    text_query: str | None, region: str | None, city: str | None, status: str | None
+) -> list[ColumnElement[bool]]:
+    """The conditions of a school search; without a status, merged schools are left out."""
+    found = [schools.c.status == status if status else schools.c.status != "merged"]
+    if region:
+        found.append(func.upper(schools.c.region) == region.upper())
+    if city:
+        found.append(func.lower(schools.c.city) == city.lower())
+    if text_query:
+        like = f"%{text_query.lower()}%"
+        columns = (schools.c.name, schools.c.address, schools.c.city, schools.c.district)
+        found.append(or_(*(func.lower(c).like(like) for c in columns)))
+    return found
 
 
 def _batches(items: Sequence[SaveItem]) -> list[list[int]]:
@@ -148,25 +164,13 @@ class SchoolStore:
         limit: int = 100,
         offset: int = 0,
     ) -> list[SchoolInfo]:
-        query = select(schools).order_by(schools.c.name, schools.c.id).limit(limit).offset(offset)
-        if status:
-            query = query.where(schools.c.status == status)
-        else:
-            query = query.where(schools.c.status != "merged")
-        if region:
-            query = query.where(func.upper(schools.c.region) == region.upper())
-        if city:
-            query = query.where(func.lower(schools.c.city) == city.lower())
-        if text_query:
-            like = f"%{text_query.lower()}%"
-            query = query.where(
-                or_(
-                    func.lower(schools.c.name).like(like),
-                    func.lower(schools.c.address).like(like),
-                    func.lower(schools.c.city).like(like),
-                    func.lower(schools.c.district).like(like),
-                )
-            )
+        query = (
+            select(schools)
+            .where(*search_filter(text_query, region, city, status))
+            .order_by(schools.c.name, schools.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
         return await run_read(self.db, lambda conn: [school_info(r) for r in conn.execute(query)])
 
     async def get(self, school_id: int) -> SchoolInfo:
@@ -193,10 +197,17 @@ class SchoolStore:
             found = await sources_of(conn, [r.id for r in rows])
         return [school_info(r, found.get(r.id, ())) for r in rows]
 
-    async def count(self) -> int:
-        async with self.db.read.connect() as conn:
-            query = select(func.count()).where(schools.c.status != "merged")
-            return int((await conn.execute(query)).scalar_one())
+    async def count(
+        self,
+        *,
+        text_query: str | None = None,
+        region: str | None = None,
+        city: str | None = None,
+        status: str | None = None,
+    ) -> int:
+        """How many schools ``search`` with the same filters finds in all."""
+        query = select(func.count()).where(*search_filter(text_query, region, city, status))
+        return int(await run_read(self.db, lambda conn: conn.execute(query).scalar_one()))
 
     # --- review -----------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from models.users import UserStore
 from pipeline.errors import StoreError
 from schoolx.cli.runtime import Runtime, open_runtime
 from schoolx.web import (
+    routes_docs,
     routes_documents,
     routes_duplicates,
     routes_events,
@@ -78,6 +79,8 @@ def create_app(db_url: str | None, *, start_worker: bool = True) -> FastAPI:
         title="schoolx",
         summary="Turn PDFs that list schools into a reviewed database of schools.",
         lifespan=lifespan,
+        docs_url=None,  # served by routes_docs without a CDN
+        redoc_url=None,
     )
     install_error_handlers(app)
     for module in (
@@ -88,9 +91,11 @@ def create_app(db_url: str | None, *, start_worker: bool = True) -> FastAPI:
         routes_duplicates,
         routes_pages,
         routes_review_pages,
+        routes_docs,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount(routes_docs.ASSETS_URL, StaticFiles(directory=routes_docs.ASSETS), name="docs")
     app.add_middleware(UploadLimit, path="/documents", max_file_bytes=pdf.max_upload_bytes)
     app.add_middleware(  # outside UploadLimit: a 401 before the body is even counted
         UploadGuard,

@@ -40,6 +40,22 @@ def highlight(snippet: str, name: str) -> Markup:
     return escape(before) + Markup("<mark>") + escape(match) + Markup("</mark>") + escape(after)
 
 
+# What a reviewer reads instead of a column name; any other key gets its words capitalised.
+LABELS = {
+    "postal_code": "Postal code",
+    "grades": "Grades",
+    "kind": "Type",
+    "region": "Region / state",
+    "udise": "UDISE code",
+    "nces": "NCES id",
+}
+
+
+def label(key: str) -> str:
+    """``postal_code`` -> ``Postal code``: field names as people write them."""
+    return LABELS.get(key) or key.replace("_", " ").capitalize()
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -48,6 +64,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["highlight"] = highlight
+    env.filters["label"] = label
     return env
 
 

@@ -8,21 +8,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from models.schools import EDITABLE, STATUSES
 from schoolx.web.auth import COOKIE, PageUser, same_origin, token_user
 from schoolx.web.deps import State
 from schoolx.web.errors import HttpError
+from schoolx.web.paging import PAGE_SIZE, Pager, page_offset
 from schoolx.web.render import render
 from schoolx.web.routes_schools import check_changes, check_status
-from schoolx.web.views import owned_documents, task_json
+from schoolx.web.views import owned_documents, task_json, task_note
 
 router = APIRouter(include_in_schema=False)
 
-TASKS_SHOWN = 50
-SCHOOLS_SHOWN = 200
+TASKS_SHOWN = 20
 
 
 def see_other(url: str) -> RedirectResponse:
@@ -73,25 +73,30 @@ async def index(
     region: str = "",
     city: str = "",
     status: str = "",
+    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> HTMLResponse:
     rt = state.runtime
     # Read first: the live stream resumes after this id, and events that commit while the
     # page is built are then delivered instead of lost.
     last_event_id = await rt.app.store.latest_event_id()
     tasks = await rt.app.store.list_tasks(user_id=user, limit=TASKS_SHOWN)
-    schools = await rt.schools.search(
-        text_query=q or None,
-        region=region or None,
-        city=city or None,
-        status=check_status(status),
-        limit=SCHOOLS_SHOWN,
-    )
+    filters = {"q": q, "region": region, "city": city, "status": status}
+    search = {
+        "text_query": q or None,
+        "region": region or None,
+        "city": city or None,
+        "status": check_status(status),
+    }
+    total = await rt.schools.count(**search)
+    offset = page_offset(offset, total)
+    schools = await rt.schools.search(**search, limit=PAGE_SIZE, offset=offset)
     page = render(
         "index.html",
         user=user,
-        tasks=[task_json(t) for t in tasks],
+        tasks=[task_json(t) | {"note": task_note(t)} for t in tasks],
         schools=schools,
-        filters={"q": q, "region": region, "city": city, "status": status},
+        pager=Pager("/", offset, total, len(schools), params=filters),
+        filters=filters,
         statuses=STATUSES,
         last_event_id=last_event_id,
     )
@@ -113,16 +118,25 @@ async def school_page(school_id: int, state: State, user: PageUser) -> HTMLRespo
     return HTMLResponse(page)
 
 
+def back_to(back: str, default: str) -> str:
+    """Where a form returns to: the review list it was posted from, else ``default`` (only
+    our own review list: never a URL a link elsewhere could choose)."""
+    return back if back == "/ui/review" or back.startswith("/ui/review?") else default
+
+
+Back = Annotated[str, Form()]
+
+
 @router.post("/ui/schools/{school_id}/approve")
-async def approve(school_id: int, state: State, user: PageUser) -> Response:
+async def approve(school_id: int, state: State, user: PageUser, back: Back = "") -> Response:
     await state.runtime.schools.review(school_id, True, user)
-    return see_other(f"/ui/schools/{school_id}")
+    return see_other(back_to(back, f"/ui/schools/{school_id}"))
 
 
 @router.post("/ui/schools/{school_id}/reject")
-async def reject(school_id: int, state: State, user: PageUser) -> Response:
+async def reject(school_id: int, state: State, user: PageUser, back: Back = "") -> Response:
     await state.runtime.schools.review(school_id, False, user)
-    return see_other(f"/ui/schools/{school_id}")
+    return see_other(back_to(back, f"/ui/schools/{school_id}"))
 
 
 @router.post("/ui/schools/{school_id}/edit")

@@ -10,21 +10,25 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, Response
 
+from models.review_queue import needs_review
 from models.schools import EDITABLE
 from pipeline.errors import ConfigError, ConfirmationNeeded
+from pipeline.store import TaskStatus
 from schoolx.web.auth import PageUser
 from schoolx.web.deps import State
+from schoolx.web.paging import PAGE_SIZE, Pager, page_offset
 from schoolx.web.render import render
 from schoolx.web.routes_pages import see_other
 from schoolx.web.routes_schools import check_changes
-from schoolx.web.views import owned_documents
+from schoolx.web.views import owned_documents, task_json, task_warnings
 
 router = APIRouter(include_in_schema=False)
 
 PAIRS_SHOWN = 100
+TASKS_LOOKED_AT = 200  # recent completed tasks searched for warnings
 
 
 async def confirmed(
@@ -45,6 +49,31 @@ async def confirmed(
         )
         return HTMLResponse(page)  # a question, not an error
     return see_other(done)
+
+
+@router.get("/ui/review")
+async def review_page(
+    state: State, user: PageUser, offset: Annotated[int, Query(ge=0)] = 0
+) -> HTMLResponse:
+    """Pending schools, least certain first, and the caller's documents with warnings."""
+    rt = state.runtime
+    total, items = await needs_review(rt.app.db, limit=PAGE_SIZE, offset=offset)
+    if not items and offset:  # past the end (schools were reviewed meanwhile): the last page
+        offset = page_offset(offset, total)
+        total, items = await needs_review(rt.app.db, limit=PAGE_SIZE, offset=offset)
+    done = await rt.app.store.list_tasks(
+        status=TaskStatus.COMPLETED, user_id=user, limit=TASKS_LOOKED_AT
+    )
+    warned = [task_json(t) | {"warnings": task_warnings(t)} for t in done if task_warnings(t)]
+    page = render(
+        "review.html",
+        user=user,
+        items=items,
+        pager=Pager("/ui/review", offset, total, len(items)),
+        warned=warned,
+        fields=len(EDITABLE) - 1,
+    )
+    return HTMLResponse(page)
 
 
 @router.get("/ui/duplicates")

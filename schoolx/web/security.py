@@ -15,13 +15,13 @@ PAGE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
-# Swagger UI (/docs) is FastAPI's own page: an inline bootstrap script and a CDN bundle.
+# Swagger UI (/docs) comes from our own origin too (routes_docs); it draws its icons as
+# data: URLs.
 DOCS_CSP = (
-    "default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
-DOCS_PATHS = ("/docs", "/redoc")
+DOCS_PATHS = ("/docs",)
 MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the file
 
 
@@ -47,7 +47,7 @@ def add_headers(headers: MutableHeaders, path: str) -> None:
     headers.setdefault("X-Content-Type-Options", "nosniff")
     # Not "no-referrer": with it, browsers send "Origin: null" on our own form posts.
     headers.setdefault("Referrer-Policy", "same-origin")
-    if not path.startswith("/static/"):
+    if not path.startswith(("/static/", "/docs-assets/")):
         headers.setdefault("Cache-Control", "no-store")
     if headers.get("content-type", "").startswith("application/pdf"):
         return  # the browser's PDF viewer must be allowed to render it

@@ -8,6 +8,7 @@ from typing import Any
 from models.documents import DocumentInfo, DocumentStore
 from models.schools import SchoolInfo, SourceInfo
 from pipeline.errors import NotFoundError
+from pipeline.inbox import DEFAULT_USER
 from pipeline.queue import TaskQueue
 from pipeline.store import EventInfo, TaskInfo
 
@@ -20,6 +21,23 @@ def task_json(t: TaskInfo) -> dict[str, Any]:
         "filename": payload.get("filename"),
         "extractor": payload.get("extractor"),
     }
+
+
+def task_warnings(t: TaskInfo) -> list[str]:
+    result = t.result if isinstance(t.result, dict) else {}
+    return [str(w) for w in result.get("warnings") or ()]
+
+
+def task_note(t: TaskInfo) -> str:
+    """What the page says about a task's outcome: the error, or what it found (the same
+    words app.js writes when a task completes while the page is open)."""
+    if t.error:
+        return t.error
+    result = t.result if isinstance(t.result, dict) else {}
+    found = result.get("schools_found")
+    note = "" if found is None else f"{found} schools found"
+    warnings = task_warnings(t)
+    return f"{note} — warning: {'; '.join(warnings)}" if warnings else note
 
 
 def event_json(e: EventInfo) -> dict[str, Any]:
@@ -46,7 +64,8 @@ def school_json(s: SchoolInfo) -> dict[str, Any]:
 
 
 def source_json(s: SourceInfo, owned: bool) -> dict[str, Any]:
-    """Schools are shared, documents are not: another user's file stays anonymous."""
+    """Schools are shared, documents are not: another user's file stays anonymous (``owned``:
+    the caller may see the document, see ``may_see``)."""
     return {
         "document_id": s.document_id,
         "document": s.document if owned else None,
@@ -60,11 +79,17 @@ def source_json(s: SourceInfo, owned: bool) -> dict[str, Any]:
     }
 
 
+def may_see(doc: DocumentInfo, user: str) -> bool:
+    """A user sees their own documents and those of the shared inbox folder: a file dropped
+    at the top of the inbox belongs to no one in particular (user ``default``)."""
+    return doc.user_id in (user, DEFAULT_USER)
+
+
 async def owned_documents(documents: DocumentStore, school: SchoolInfo, user: str) -> set[int]:
-    """Ids of the documents behind ``school``'s sources that belong to ``user``."""
+    """Ids of the documents behind ``school``'s sources that ``user`` may see."""
     owned = set()
     for doc_id in {s.document_id for s in school.sources}:
-        if (await documents.get(doc_id)).user_id == user:
+        if may_see(await documents.get(doc_id), user):
             owned.add(doc_id)
     return owned
 
@@ -85,7 +110,8 @@ async def own_task(queue: TaskQueue, task_id: int, user: str) -> TaskInfo:
 
 
 async def own_document(documents: DocumentStore, document_id: int, user: str) -> DocumentInfo:
+    """The document if ``user`` may see it (``may_see``); otherwise it does not exist for them."""
     doc = await documents.get(document_id)
-    if doc.user_id != user:
+    if not may_see(doc, user):
         raise NotFoundError(f"no document {document_id}")
     return doc

@@ -16,7 +16,10 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy import insert
 
+from domain.matching.names import name_key
+from models.tables import School
 from models.users import UserStore
 from schoolx.app import open_app
 from schoolx.web import create_app, request_shutdown
@@ -54,6 +57,30 @@ def xss_pdf() -> bytes:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def school_rows(count: int) -> list[dict[str, Any]]:
+    """Pending schools named ``School 000`` on; school i has i % 5 of its address fields
+    filled (the review queue puts the emptiest first)."""
+    optional = ("address", "region", "postal_code", "phone")
+    rows = []
+    for i in range(count):
+        name = f"School {i:03d}"
+        row: dict[str, Any] = {"name": name, "match_key": name_key(name), "city": "Springfield"}
+        filled = {"address": f"{i} Main St", "region": "IL", "postal_code": "62701"}
+        filled["phone"] = f"+1217555{i:04d}"
+        row |= {k: filled[k] if j < i % 5 else None for j, k in enumerate(optional)}
+        rows.append(row | {"identifiers": {}, "locked_fields": []})
+    return rows
+
+
+async def add_schools(db_url: str, count: int) -> None:
+    app = await open_app(db_url)
+    try:
+        async with app.db.write.begin() as conn:
+            await conn.execute(insert(School), school_rows(count))
+    finally:
+        await app.close()
 
 
 # --- in-process ------------------------------------------------------------------------

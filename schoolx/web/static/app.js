@@ -1,10 +1,23 @@
-// The review page's only script: upload without leaving the page, live task progress from
-// the /events stream, cancel/retry buttons. Text from the server is set with textContent,
-// never innerHTML: file names and errors may come from untrusted PDFs.
+// The review page's only script: upload without leaving the page (also by dropping a file),
+// live task progress from the /events stream, cancel/retry buttons. Text from the server
+// is set with textContent, never innerHTML: file names and errors may come from untrusted
+// PDFs.
 "use strict";
 
 (function () {
   const rows = new Map();
+  // Which buttons a task of each status offers; templates/tasks.html follows the same rule.
+  const ACTIONS = {
+    pending: [["task-cancel", "Cancel"]],
+    processing: [["task-cancel", "Cancel"]],
+    failed: [["task-retry", "Retry"]],
+    cancelled: [["task-retry", "Retry"]],
+  };
+  const CELLS = [
+    ["task-id", "Task"], ["file", "File"], ["task-status", "Status"],
+    ["progress-cell", "Progress"], ["task-stage", "Stage"], ["task-note", "Note"],
+    ["task-actions", null],
+  ];
 
   function cell(row, cls) {
     return row.querySelector("." + cls);
@@ -14,13 +27,10 @@
     const tr = document.createElement("tr");
     tr.id = "task-" + id;
     tr.dataset.taskId = String(id);
-    const parts = [
-      ["td", "task-id"], ["td", "file"], ["td", "task-status"], ["td", "progress-cell"],
-      ["td", "task-stage"], ["td", "task-note"], ["td", "task-actions"],
-    ];
-    for (const [tag, cls] of parts) {
-      const td = document.createElement(tag);
+    for (const [cls, label] of CELLS) {
+      const td = document.createElement("td");
       td.className = cls;
+      if (label) td.dataset.label = label;
       tr.appendChild(td);
     }
     cell(tr, "task-id").textContent = String(id);
@@ -32,21 +42,31 @@
     pct.className = "task-percent";
     pct.textContent = "0%";
     cell(tr, "progress-cell").append(bar, " ", pct);
-    for (const [cls, label] of [["task-cancel", "Cancel"], ["task-retry", "Retry"]]) {
-      const b = document.createElement("button");
-      b.type = "button";
-      b.className = cls;
-      b.dataset.taskId = String(id);
-      b.textContent = label;
-      cell(tr, "task-actions").appendChild(b);
-    }
     document.getElementById("task-rows").prepend(tr);
+    const none = document.getElementById("no-tasks");
+    if (none) none.hidden = true;
     rows.set(id, tr);
     return tr;
   }
 
   function rowFor(id) {
     return rows.get(id) || newRow(id);
+  }
+
+  function setStatus(row, status) {
+    const td = cell(row, "task-status");
+    td.textContent = status;
+    td.className = "task-status status-" + status;
+    const actions = cell(row, "task-actions");
+    actions.replaceChildren();
+    for (const [cls, label] of ACTIONS[status] || []) {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = cls;
+      b.dataset.taskId = row.dataset.taskId;
+      b.textContent = label;
+      actions.appendChild(b);
+    }
   }
 
   function setProgress(row, value) {
@@ -58,7 +78,7 @@
   function showTask(task) {
     const row = rowFor(task.id);
     cell(row, "file").textContent = task.filename || "";
-    cell(row, "task-status").textContent = task.status;
+    setStatus(row, task.status);
     cell(row, "task-stage").textContent = task.stage || "";
     cell(row, "task-note").textContent = task.error || "";
     setProgress(row, task.progress);
@@ -70,14 +90,14 @@
   }
 
   const HANDLERS = {
-    task_queued(row) { cell(row, "task-status").textContent = "pending"; },
-    task_started(row) { cell(row, "task-status").textContent = "processing"; },
+    task_queued(row) { setStatus(row, "pending"); },
+    task_started(row) { setStatus(row, "processing"); },
     task_progress(row, data) {
       if (data.progress !== null && data.progress !== undefined) setProgress(row, data.progress);
       if (data.message) cell(row, "task-stage").textContent = String(data.message);
     },
     task_completed(row, data) {
-      cell(row, "task-status").textContent = "completed";
+      setStatus(row, "completed");
       setProgress(row, 100);
       const found = data.result && data.result.schools_found;
       const warnings = (data.result && data.result.warnings) || [];
@@ -86,12 +106,12 @@
       document.getElementById("tasks-done-hint").hidden = false;
     },
     task_failed(row, data) {
-      cell(row, "task-status").textContent = "failed";
+      setStatus(row, "failed");
       cell(row, "task-note").textContent = String(data.error || "");
     },
-    task_cancelled(row) { cell(row, "task-status").textContent = "cancelled"; },
+    task_cancelled(row) { setStatus(row, "cancelled"); },
     task_retrying(row, data) {
-      cell(row, "task-status").textContent = "pending";
+      setStatus(row, "pending");
       cell(row, "task-note").textContent = String(data.reason || data.error || "retrying");
     },
   };
@@ -133,6 +153,26 @@
     form.reset();
   }
 
+  // A file dropped anywhere on the drop zone goes into the form's file input and is sent.
+  function acceptDrops(form) {
+    const zone = document.getElementById("dropzone");
+    const input = document.getElementById("upload-file");
+    const over = (on) => (e) => {
+      e.preventDefault();
+      zone.classList.toggle("over", on);
+    };
+    zone.addEventListener("dragenter", over(true));
+    zone.addEventListener("dragover", over(true));
+    zone.addEventListener("dragleave", over(false));
+    zone.addEventListener("drop", (e) => {
+      over(false)(e);
+      const files = e.dataTransfer && e.dataTransfer.files;
+      if (!files || files.length === 0) return;
+      input.files = files;
+      upload(form);
+    });
+  }
+
   async function taskAction(button) {
     const action = button.classList.contains("task-cancel") ? "cancel" : "retry";
     const id = button.dataset.taskId;
@@ -148,10 +188,12 @@
     for (const row of document.querySelectorAll("#task-rows tr")) {
       rows.set(Number(row.dataset.taskId), row);
     }
-    document.getElementById("upload-form").addEventListener("submit", (e) => {
+    const form = document.getElementById("upload-form");
+    form.addEventListener("submit", (e) => {
       e.preventDefault();
       upload(e.target);
     });
+    acceptDrops(form);
     table.addEventListener("click", (e) => {
       const button = e.target.closest("button[data-task-id]");
       if (button) taskAction(button);
