@@ -13,10 +13,10 @@ from sqlalchemy import ColumnElement, Connection, Table, func, insert, or_, sele
 from domain.matching import Facts
 from domain.matching.dedupe import document_facts, shared_phones
 from domain.matching.names import name_key
-from domain.records import RECORD_FIELDS
 from models.base import utcnow
 from models.db import Database, run_read, run_sync_transaction, upsert
 from models.retrying import retry_locked
+from models.school_edits import EDITABLE, clean_changes
 from models.school_index import rebuild
 from models.school_merges import fold, load, unfold
 from models.school_pairs import ACCEPTED, DISMISSED, PENDING, decide
@@ -40,7 +40,6 @@ reviews = cast(Table, ReviewAction.__table__)
 pairs = cast(Table, SchoolPair.__table__)
 aliases = cast(Table, SchoolAlias.__table__)
 
-EDITABLE = ("name", *RECORD_FIELDS)
 STATUSES = ("pending", "approved", "rejected", "merged")
 SAVE_BATCH = 250
 SAVE_LOCK_KEY = 0x5C0012
@@ -240,20 +239,17 @@ class SchoolStore:
         self, school_id: int, changes: Mapping[str, str | None], user_id: str
     ) -> SchoolInfo:
         """Set fields and lock them; a new name keeps the old one as an alias, so a
-        document still printing it links to this school."""
-        unknown = set(changes) - set(EDITABLE)
-        if unknown:
-            raise ConflictError(
-                f"cannot edit {', '.join(sorted(unknown))}; editable fields: {', '.join(EDITABLE)}"
-            )
+        document still printing it links to this school. Values pass the extraction
+        normalizers; one they cannot read is refused (``InvalidValue``, naming the field)."""
 
         def fn(conn: Connection) -> None:
             row = load(conn, school_id)
             now = utcnow()
-            values: dict[str, Any] = dict(changes)
-            if changes.get("name"):
-                values["match_key"] = name_key(str(changes["name"]))[:255]
-                if str(changes["name"]).casefold() != row.name.casefold():
+            cleaned = clean_changes(changes, row)
+            values: dict[str, Any] = dict(cleaned)
+            if cleaned.get("name"):
+                values["match_key"] = name_key(str(cleaned["name"]))[:255]
+                if str(cleaned["name"]).casefold() != row.name.casefold():
                     conn.execute(
                         insert(aliases).values(
                             school_id=school_id,
@@ -274,7 +270,7 @@ class SchoolStore:
                     **values,
                 )
             )
-            _record(conn, school_id, "edit", user_id, {"changes": dict(changes)})
+            _record(conn, school_id, "edit", user_id, {"changes": cleaned})
             rebuild(conn, school_id)
 
         await self._write(fn)

@@ -2,6 +2,7 @@
 
     SchoolxError
     ├── ConfigError            bad settings or URL; fix the configuration
+    │   └── InvalidValue       a value a person gave for a field is not one (HTTP 422)
     ├── NotFoundError          a task, school or document id that does not exist
     ├── ConflictError          the object's state does not allow this (retry a running task)
     │   └── ConfirmationNeeded ... unless the user confirms (merging a rejected school)
@@ -27,6 +28,14 @@ class SchoolxError(Exception):
 
 class ConfigError(SchoolxError):
     """A setting, URL or option is wrong."""
+
+
+class InvalidValue(ConfigError):
+    """A value given for one field (an edit) is not a value of that field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
 
 
 class NotFoundError(SchoolxError):

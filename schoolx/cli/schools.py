@@ -168,7 +168,9 @@ async def edit(
     district: Annotated[str | None, typer.Option("--district")] = None,
     user: ReviewerOpt = "",
 ) -> None:
-    """Change fields of a school; edited fields are never overwritten automatically."""
+    """Change fields of a school, normalized as extraction would ("k–5" -> K-5, "oregon" ->
+    OR; a value that is not one of its field is refused); edited fields are never
+    overwritten automatically. An empty value ("") clears a field."""
     changes = {
         k: v
         for k, v in {
@@ -190,7 +192,9 @@ async def edit(
         raise ConfigError("nothing to change: give at least one --FIELD VALUE")
     async with open_runtime(state.db_url, existing=True) as rt:
         info = await rt.schools.edit(school_id, changes, user or reviewer())
-    line(f"school {info.id} updated: {', '.join(sorted(changes))}")
+    stored = {"name": info.name, **info.fields}
+    shown = ", ".join(f"{k}={stored.get(k) or '-'}" for k in sorted(changes))
+    line(f"school {info.id} updated: {shown}")
 
 
 async def merge(

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from pipeline.errors import (
     ConfigError,
     ConflictError,
+    InvalidValue,
     NotFoundError,
     SchoolxError,
     StoreError,
@@ -29,6 +30,7 @@ STATUS_BY_ERROR: tuple[tuple[type[SchoolxError], int], ...] = (
     (NotFoundError, 404),
     (ConflictError, 409),
     (TaskLimitError, 429),
+    (InvalidValue, 422),
     (ConfigError, 400),
     (StoreError, 503),
 )
@@ -66,6 +68,8 @@ def error_response(
 
 async def on_schoolx_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SchoolxError)
+    if isinstance(exc, InvalidValue) and not wants_html(request):
+        return JSONResponse({"detail": str(exc), "field": exc.field}, 422)
     return error_response(request, status_for(exc), str(exc))
 
 

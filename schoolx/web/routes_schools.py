@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel
 
 from models.schools import STATUSES
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, InvalidValue
 from schoolx.web.auth import User
 from schoolx.web.deps import State
 from schoolx.web.routes_duplicates import review_extras
@@ -33,12 +33,13 @@ MAX_FIELD = 255
 
 
 def check_changes(changes: dict[str, str | None]) -> dict[str, str | None]:
-    """Refuse what the table cannot hold; unknown fields are refused by the store (409)."""
+    """Refuse what no field can hold before reading the school; the store normalizes
+    and checks each value (422 naming the field) and refuses unknown fields (409)."""
     if "name" in changes and not (changes["name"] or "").strip():
-        raise ConfigError("a school needs a name")
+        raise InvalidValue("name", "a school needs a name")
     for key, value in changes.items():
         if value is not None and len(value) > MAX_FIELD:
-            raise ConfigError(f"{key} is longer than {MAX_FIELD} characters")
+            raise InvalidValue(key, f"longer than {MAX_FIELD} characters")
     return changes
 
 
@@ -95,14 +96,21 @@ async def get_school(school_id: int, state: State, user: User) -> dict[str, Any]
     return detail | {"history": await rt.schools.history(school_id)}
 
 
-@router.patch("/{school_id}", responses={409: {"description": "Unknown field"}})
+@router.patch(
+    "/{school_id}",
+    responses={
+        409: {"description": "Unknown field"},
+        422: {"description": "A value that is not one of its field: detail and field"},
+    },
+)
 async def edit_school(
     school_id: int,
     state: State,
     user: User,
     changes: Annotated[dict[str, str | None], Body(examples=[{"phone": "+12175550100"}])],
 ) -> dict[str, Any]:
-    """Set fields; edited fields are locked against automatic changes."""
+    """Set fields, normalized as extraction would ("k–5" -> "K-5", "oregon" -> "OR");
+    edited fields are locked against automatic changes. An empty value clears a field."""
     rt = state.runtime
     return await school_detail(
         rt.documents, await rt.schools.edit(school_id, check_changes(changes), user), user

@@ -72,7 +72,7 @@ def test_review_edit_merge_export_and_errors(tmp_path: Path) -> None:
     assert len(schools) >= 10
     first, second = schools[0], schools[1]
     assert schoolx(env, "review", str(first["id"]), "--approve", "--user", "rita").returncode == 0
-    edited = schoolx(env, "edit", str(second["id"]), "--phone", "+1 555 0100", "--user", "ed")
+    edited = schoolx(env, "edit", str(second["id"]), "--phone", "+1 805 555 0100", "--user", "ed")
     assert edited.returncode == 0, edited.stderr
     merged = schoolx(env, "merge", str(first["id"]), str(second["id"]))
     assert merged.returncode == 0, merged.stderr

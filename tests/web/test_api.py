@@ -235,12 +235,14 @@ async def test_school_review_flow(api: Api) -> None:
 
     approved = await client.post(f"/schools/{school_id}/approve", headers=bob)
     assert approved.json()["status"] == "approved" and approved.json()["reviewed_by"] == "bob"
-    edited = await client.patch(f"/schools/{school_id}", headers=alice, json={"phone": "+1 555"})
-    assert edited.json()["phone"] == "+1 555" and "phone" in edited.json()["locked_fields"]
+    edited = await client.patch(
+        f"/schools/{school_id}", headers=alice, json={"phone": "(805) 555-0199"}
+    )
+    assert edited.json()["phone"] == "+18055550199" and "phone" in edited.json()["locked_fields"]
     unknown = await client.patch(f"/schools/{school_id}", headers=alice, json={"id": "7"})
     assert unknown.status_code == 409
     empty = await client.patch(f"/schools/{school_id}", headers=alice, json={"name": ""})
-    assert empty.status_code == 400
+    assert empty.status_code == 422 and empty.json()["field"] == "name"
 
     other = next(s["id"] for s in by_city if s["id"] != school_id) if len(by_city) > 1 else None
     other = other or (await client.get("/schools", headers=bob)).json()[-1]["id"]
