@@ -5,20 +5,24 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, distinct, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.records import PageText
 from models.base import utcnow
 from models.db import Database, upsert
+from models.paging import Page, check_window
 from models.retrying import retry_locked
-from models.tables import Document, Page
+from models.tables import Document, SchoolSource
+from models.tables import Page as PageRow
 from pipeline.errors import NotFoundError
 
 documents = cast(Table, Document.__table__)
-pages_t = cast(Table, Page.__table__)
+pages_t = cast(Table, PageRow.__table__)
+sources = cast(Table, SchoolSource.__table__)
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,28 @@ class DocumentInfo:
     size: int
     page_count: int | None
     task_id: int | None
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    """A document as a list shows it."""
+
+    info: DocumentInfo
+    schools: int
+    created_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        d = self.info
+        return {
+            "id": d.id,
+            "filename": d.filename,
+            "sha256": d.sha256,
+            "size": d.size,
+            "page_count": d.page_count,
+            "task_id": d.task_id,
+            "schools": self.schools,
+            "created_at": self.created_at.replace(tzinfo=UTC).isoformat(),
+        }
 
 
 def sha256_of(data: bytes) -> str:
@@ -160,6 +186,37 @@ class DocumentStore:
             )
 
         await self._tx(fn)
+
+    async def page(
+        self, user_id: str | None, *, limit: int = 100, offset: int = 0
+    ) -> Page[DocumentRow]:
+        """``user_id``'s documents (everyone's: None), newest first, each with how many
+        schools hold its sources (``GET /schools?document=ID`` lists them)."""
+        check_window(limit, offset)
+        held = (
+            select(func.count(distinct(sources.c.school_id)))
+            .where(sources.c.document_id == documents.c.id)
+            .scalar_subquery()
+        )
+        mine = [] if user_id is None else [documents.c.user_id == user_id]
+        query = (
+            _info_query()
+            .add_columns(documents.c.created_at, held.label("schools"))
+            .where(*mine)
+            .order_by(documents.c.id.desc())
+        )
+        total = select(func.count()).select_from(documents).where(*mine)
+        async with self.db.read.connect() as conn:
+            count = int((await conn.execute(total)).scalar_one())
+            rows = list(await conn.execute(query.limit(limit).offset(offset)))
+        found = [DocumentRow(_info(r), int(r.schools), r.created_at) for r in rows]
+        return Page(found, count, limit, offset)
+
+    async def named(self, filename: str) -> list[int]:
+        """Ids of the documents stored under ``filename``, oldest first."""
+        query = select(documents.c.id).where(documents.c.filename == filename)
+        async with self.db.read.connect() as conn:
+            return list((await conn.execute(query.order_by(documents.c.id))).scalars())
 
     async def count(self) -> int:
         async with self.db.read.connect() as conn:

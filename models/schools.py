@@ -8,13 +8,15 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Connection, Table, func, insert, or_, select, text, update
+from sqlalchemy import Connection, Table, insert, select, text, update
 
 from domain.matching import Facts
 from domain.matching.dedupe import document_facts, shared_phones
 from domain.matching.names import name_key
+from models import school_list
 from models.base import utcnow
-from models.db import Database, run_read, run_sync_transaction, upsert
+from models.db import Database, run_sync_transaction, upsert
+from models.paging import Page, check_window
 from models.retrying import retry_locked
 from models.school_edits import EDITABLE, clean_changes
 from models.school_index import rebuild
@@ -54,22 +56,6 @@ class SaveResult:
 
     def to_json(self) -> dict[str, int]:
         return {"saved": self.saved, "merged": self.merged, "sources": self.sources}
-
-
-def search_filter(
-    text_query: str | None, region: str | None, city: str | None, status: str | None
-) -> list[ColumnElement[bool]]:
-    """The conditions of a school search; without a status, merged schools are left out."""
-    found = [schools.c.status == status if status else schools.c.status != "merged"]
-    if region:
-        found.append(func.upper(schools.c.region) == region.upper())
-    if city:
-        found.append(func.lower(schools.c.city) == city.lower())
-    if text_query:
-        like = f"%{text_query.lower()}%"
-        columns = (schools.c.name, schools.c.address, schools.c.city, schools.c.district)
-        found.append(or_(*(func.lower(c).like(like) for c in columns)))
-    return found
 
 
 def _batches(items: Sequence[SaveItem]) -> list[list[int]]:
@@ -153,6 +139,29 @@ class SchoolStore:
 
     # --- read -------------------------------------------------------------------------
 
+    async def find(
+        self,
+        *,
+        text_query: str | None = None,
+        region: str | None = None,
+        city: str | None = None,
+        status: str | None = None,
+        document_ids: Sequence[int] = (),
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Page[SchoolInfo]:
+        """One page of the schools matching, with how many match in all."""
+        return await school_list.find(
+            self.db,
+            text_query=text_query,
+            region=region,
+            city=city,
+            status=status,
+            document_ids=document_ids,
+            limit=limit,
+            offset=offset,
+        )
+
     async def search(
         self,
         *,
@@ -163,14 +172,15 @@ class SchoolStore:
         limit: int = 100,
         offset: int = 0,
     ) -> list[SchoolInfo]:
-        query = (
-            select(schools)
-            .where(*search_filter(text_query, region, city, status))
-            .order_by(schools.c.name, schools.c.id)
-            .limit(limit)
-            .offset(offset)
+        found = await self.find(
+            text_query=text_query,
+            region=region,
+            city=city,
+            status=status,
+            limit=limit,
+            offset=offset,
         )
-        return await run_read(self.db, lambda conn: [school_info(r) for r in conn.execute(query)])
+        return found.items
 
     async def get(self, school_id: int) -> SchoolInfo:
         """One school with its sources, aliases and merges."""
@@ -205,8 +215,10 @@ class SchoolStore:
         status: str | None = None,
     ) -> int:
         """How many schools ``search`` with the same filters finds in all."""
-        query = select(func.count()).where(*search_filter(text_query, region, city, status))
-        return int(await run_read(self.db, lambda conn: conn.execute(query).scalar_one()))
+        found = await self.find(
+            text_query=text_query, region=region, city=city, status=status, limit=1
+        )
+        return found.total
 
     # --- review -----------------------------------------------------------------------
 
@@ -335,6 +347,11 @@ class SchoolStore:
 
     # --- possible duplicates ------------------------------------------------------------
 
+    async def duplicates_page(self, *, limit: int = 100, offset: int = 0) -> Page[PairInfo]:
+        check_window(limit, offset)
+        found = await self.duplicates(limit=limit, offset=offset)
+        return Page(found, await school_list.count_duplicates(self.db), limit, offset)
+
     async def duplicates(self, *, limit: int = 100, offset: int = 0) -> list[PairInfo]:
         """Pending pairs of schools that are both still there, most likely first."""
         a, b = schools.alias("a"), schools.alias("b")
@@ -427,6 +444,7 @@ def _record(
 __all__ = [
     "EDITABLE",
     "STATUSES",
+    "Page",
     "PairInfo",
     "SaveItem",
     "SaveResult",

@@ -9,6 +9,7 @@ import typer
 from domain.records import RECORD_FIELDS
 from schoolx.cli.common import command, run_async, state
 from schoolx.cli.output import emit_json, line, table
+from schoolx.cli.paging import LimitOpt, OffsetOpt, footer
 from schoolx.cli.runtime import open_runtime
 from schoolx.cli.schools import reviewer
 
@@ -69,7 +70,8 @@ def side_by_side(p: PairInfo) -> None:
 @duplicates_app.callback(invoke_without_command=True)
 def duplicates(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit")] = 50,
+    limit: LimitOpt = 50,
+    offset: OffsetOpt = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """List pending possible duplicates, most likely first, both schools side by side."""
@@ -78,14 +80,17 @@ def duplicates(
 
     async def run() -> None:
         async with open_runtime(state.db_url, existing=True) as rt:
-            found = await rt.schools.duplicates(limit=limit)
+            found = await rt.schools.duplicates_page(limit=limit, offset=offset)
         if as_json:
-            emit_json([pair_json(p) for p in found])
+            emit_json([pair_json(p) for p in found.items])
+            footer(found, stderr=True)
             return
-        if not found:
+        if not found.total:
             line("no possible duplicates to review")
-        for p in found:
+            return
+        for p in found.items:
             side_by_side(p)
+        footer(found)
 
     run_async(run())
 

@@ -16,6 +16,7 @@ from schoolx.cli import db_cmds, duplicates, helpstyle, web_cmds
 from schoolx.cli import schools as school_commands
 from schoolx.cli.common import command, environment_help, setup_logging, state
 from schoolx.cli.output import emit_json, line, table
+from schoolx.cli.paging import LimitOpt, OffsetOpt, footer
 from schoolx.cli.runtime import open_runtime
 
 if TYPE_CHECKING:
@@ -65,6 +66,7 @@ def main_options(
 def task_row(t: TaskInfo) -> list[object]:
     return [
         t.id,
+        t.payload.get("filename") or "",
         t.user_id,
         t.type,
         t.status.value,
@@ -129,20 +131,35 @@ async def tasks(
         ),
     ] = None,
     user: Annotated[str | None, typer.Option("--user")] = None,
-    limit: Annotated[int, typer.Option("--limit")] = 50,
+    limit: LimitOpt = 50,
+    offset: OffsetOpt = 0,
     as_json: JsonOpt = False,
 ) -> None:
-    """List tasks, newest first."""
+    """List tasks, newest first, a page at a time (how many in all is printed below)."""
+    from models.task_list import task_page
+
     async with open_runtime(state.db_url, existing=True) as rt:
-        found = await rt.app.store.list_tasks(status=status, user_id=user, limit=limit)
+        found = await task_page(rt.app.db, status=status, user_id=user, limit=limit, offset=offset)
     if as_json:
-        emit_json([t.to_json() for t in found])
+        emit_json([t.to_json() for t in found.items])
+        footer(found, stderr=True)
         return
     table(
         "tasks",
-        ["id", "user", "type", "status", "progress", "stage", "attempts", "error / warning"],
-        [task_row(t) for t in found],
+        [
+            "id",
+            "file",
+            "user",
+            "type",
+            "status",
+            "progress",
+            "stage",
+            "attempts",
+            "error / warning",
+        ],
+        [task_row(t) for t in found.items],
     )
+    footer(found)
 
 
 @app.command()

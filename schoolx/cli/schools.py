@@ -1,4 +1,4 @@
-"""Review commands: schools, school, review, edit, merge, export."""
+"""Review commands: schools, documents, school, review, edit, merge, export."""
 
 from __future__ import annotations
 
@@ -13,12 +13,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from domain.records import RECORD_FIELDS
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, NotFoundError
 from schoolx.cli.common import command, state
 from schoolx.cli.output import emit_json, line, table
+from schoolx.cli.paging import LimitOpt, OffsetOpt, footer
 from schoolx.cli.runtime import open_runtime
 
 if TYPE_CHECKING:
+    from models.documents import DocumentStore
     from models.schools import SchoolInfo
 
 CSV_COLUMNS = ["id", "name", *RECORD_FIELDS, "identifiers", "status", "sources"]
@@ -36,6 +38,7 @@ def reviewer() -> str:
 
 def register(app: typer.Typer) -> None:
     app.command("schools")(command(schools))
+    app.command("documents")(command(documents))
     app.command("school")(command(school))
     app.command("review")(command(review))
     app.command("edit")(command(edit))
@@ -45,23 +48,35 @@ def register(app: typer.Typer) -> None:
 
 async def schools(
     search: Annotated[
-        str | None, typer.Option("--search", help="Text in name/address/city.")
+        str | None, typer.Option("--search", help="Words of the name, city, address, district.")
     ] = None,
     region: Annotated[str | None, typer.Option("--region")] = None,
     city: Annotated[str | None, typer.Option("--city")] = None,
     status: Annotated[
         str | None, typer.Option("--status", help="pending|approved|rejected|merged")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit")] = 200,
+    document: Annotated[
+        str | None,
+        typer.Option("--document", help="Only the schools of this document: its id or file name."),
+    ] = None,
+    limit: LimitOpt = 50,
+    offset: OffsetOpt = 0,
     as_json: JsonOpt = False,
 ) -> None:
-    """List saved schools."""
+    """List saved schools, a page at a time (how many in all is printed below)."""
     async with open_runtime(state.db_url, existing=True) as rt:
-        found = await rt.schools.search(
-            text_query=search, region=region, city=city, status=status, limit=limit
+        found = await rt.schools.find(
+            text_query=search,
+            region=region,
+            city=city,
+            status=status,
+            document_ids=await document_ids(rt.documents, document),
+            limit=limit,
+            offset=offset,
         )
     if as_json:
-        emit_json([s.to_json() for s in found])
+        emit_json([s.to_json() for s in found.items])
+        footer(found, stderr=True)
         return
     table(
         "schools",
@@ -76,9 +91,53 @@ async def schools(
                 s.fields["grades"],
                 s.status,
             ]
-            for s in found
+            for s in found.items
         ],
     )
+    footer(found)
+
+
+async def document_ids(docs: DocumentStore, document: str | None) -> tuple[int, ...]:
+    """The documents ``--document`` names: an id, or every document of that file name."""
+    if document is None:
+        return ()
+    if document.strip().isdigit():
+        return ((await docs.get(int(document))).id,)
+    found = await docs.named(document)
+    if not found:
+        raise NotFoundError(f"no document named {document!r} (see schoolx documents)")
+    return tuple(found)
+
+
+async def documents(
+    user: Annotated[str | None, typer.Option("--user", help="Whose documents.")] = None,
+    limit: LimitOpt = 50,
+    offset: OffsetOpt = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """List stored documents, newest first, with how many schools each gave."""
+    async with open_runtime(state.db_url, existing=True) as rt:
+        found = await rt.documents.page(user, limit=limit, offset=offset)
+    if as_json:
+        emit_json([d.to_json() for d in found.items])
+        footer(found, stderr=True)
+        return
+    table(
+        "documents",
+        ["id", "file", "user", "pages", "schools", "task"],
+        [
+            [
+                d.info.id,
+                d.info.filename,
+                d.info.user_id,
+                d.info.page_count,
+                d.schools,
+                d.info.task_id,
+            ]
+            for d in found.items
+        ],
+    )
+    footer(found)
 
 
 async def school(school_id: int, as_json: JsonOpt = False) -> None:

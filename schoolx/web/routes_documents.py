@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from handlers.extractors import resolve
+from models.paging import MAX_LIMIT
 from pipeline.errors import ConflictError
 from schoolx.web.auth import User
 from schoolx.web.deps import State
@@ -47,6 +48,19 @@ async def upload_document(
         )
     body: dict[str, Any] = task_json(sub.task) | {"duplicate": sub.duplicate}
     return JSONResponse(body, status_code=200 if sub.duplicate else 201)
+
+
+@router.get("/documents")
+async def list_documents(
+    state: State,
+    user: User,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """The caller's documents, newest first, each with how many schools it gave (list them
+    with ``GET /schools?document=ID``): one page (``items``) and ``total``."""
+    found = await state.runtime.documents.page(user, limit=limit, offset=offset)
+    return found.to_json(lambda d: d.to_json())
 
 
 def _header_safe(c: str) -> bool:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from models.documents import DocumentStore
+from models.paging import MAX_LIMIT
 from models.schools import PairInfo, SchoolInfo
 from schoolx.web.auth import User
 from schoolx.web.deps import State
@@ -48,13 +49,14 @@ async def pair_detail(documents: DocumentStore, pair: PairInfo, user: str) -> di
 async def list_duplicates(
     state: State,
     user: User,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> list[dict[str, Any]]:
-    """Pending possible duplicates, most likely first, both schools with their sources."""
+) -> dict[str, Any]:
+    """Pending possible duplicates, most likely first, both schools with their sources:
+    one page (``items``) and ``total``."""
     rt = state.runtime
-    found = await rt.schools.duplicates(limit=limit, offset=offset)
-    return [await pair_detail(rt.documents, p, user) for p in found]
+    found = await rt.schools.duplicates_page(limit=limit, offset=offset)
+    return found.envelope([await pair_detail(rt.documents, p, user) for p in found.items])
 
 
 @router.get("/{pair_id}")

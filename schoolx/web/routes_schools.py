@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel
 
+from models.paging import MAX_LIMIT
 from models.schools import STATUSES
 from pipeline.errors import ConfigError, InvalidValue
 from schoolx.web.auth import User
@@ -51,19 +52,22 @@ async def search_schools(
     region: str | None = None,
     city: str | None = None,
     status: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    document: Annotated[int | None, Query(description="Only the schools of this document")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> list[dict[str, Any]]:
-    """Schools (not those merged into another unless ``status=merged``), by name."""
-    found = await state.runtime.schools.search(
+) -> dict[str, Any]:
+    """Schools (not those merged into another unless ``status=merged``), by name: one page
+    (``items``) and how many match in all (``total``)."""
+    found = await state.runtime.schools.find(
         text_query=q or None,
         region=region or None,
         city=city or None,
         status=check_status(status),
+        document_ids=() if document is None else (document,),
         limit=limit,
         offset=offset,
     )
-    return [school_json(s) for s in found]
+    return found.to_json(school_json)
 
 
 @router.post(

@@ -6,6 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from models.paging import MAX_LIMIT
+from models.task_list import task_page
 from pipeline.store import TaskStatus
 from schoolx.web.auth import User
 from schoolx.web.deps import State
@@ -19,11 +21,13 @@ async def list_tasks(
     state: State,
     user: User,
     status: TaskStatus | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> list[dict[str, Any]]:
-    """The caller's tasks, newest first."""
-    found = await state.runtime.app.store.list_tasks(status=status, user_id=user, limit=limit)
-    return [task_json(t) for t in found]
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """The caller's tasks, newest first: one page (``items``) and ``total``."""
+    db = state.runtime.app.db
+    found = await task_page(db, status=status, user_id=user, limit=limit, offset=offset)
+    return found.to_json(task_json)
 
 
 @router.get("/{task_id}")

@@ -106,7 +106,8 @@ async def test_upload_runs_and_duplicate_returns_same_task(api: Api) -> None:
     assert again.status_code == 200
     assert again.json()["id"] == task["id"] and again.json()["duplicate"] is True
     listed = (await api.client.get("/tasks", headers=headers)).json()
-    assert [t["id"] for t in listed] == [task["id"]]
+    assert [t["id"] for t in listed["items"]] == [task["id"]] and listed["total"] == 1
+    assert listed["items"][0]["filename"] == "directory.pdf"
 
 
 async def test_file_name_is_sanitized(api_no_worker: Api) -> None:
@@ -192,7 +193,7 @@ async def test_users_see_only_their_own(api_no_worker: Api) -> None:
     ]:
         response = await client.request(method, path, headers=bob)
         assert response.status_code == 404, (method, path, response.text)
-    assert (await client.get("/tasks", headers=bob)).json() == []
+    assert (await client.get("/tasks", headers=bob)).json()["items"] == []
     # The same bytes from bob must not hand him alice's task.
     assert (await upload(api_no_worker, bob)).status_code == 409
     pdf = await client.get(f"/documents/{task['document_id']}/pdf", headers=alice)
@@ -221,9 +222,10 @@ async def test_school_review_flow(api: Api) -> None:
     alice, bob = await api.user("alice"), await api.user("bob")
     task = (await upload(api, alice)).json()
     await wait_task(client, alice, task["id"])
-    found = (await client.get("/schools", headers=bob, params={"q": "colinas"})).json()
+    found = (await client.get("/schools", headers=bob, params={"q": "colinas"})).json()["items"]
     assert [s["name"] for s in found] == ["Las Colinas Middle"]
     by_city = (await client.get("/schools", headers=bob, params={"city": "camarillo"})).json()
+    by_city = by_city["items"]
     assert {s["id"] for s in by_city} >= {found[0]["id"]}
     school_id = found[0]["id"]
 
@@ -245,7 +247,7 @@ async def test_school_review_flow(api: Api) -> None:
     assert empty.status_code == 422 and empty.json()["field"] == "name"
 
     other = next(s["id"] for s in by_city if s["id"] != school_id) if len(by_city) > 1 else None
-    other = other or (await client.get("/schools", headers=bob)).json()[-1]["id"]
+    other = other or (await client.get("/schools", headers=bob)).json()["items"][-1]["id"]
     merge = {"keep": school_id, "other": other}
     assert (await client.post("/schools/merge", headers=bob, json=merge)).status_code == 200
     again = await client.post("/schools/merge", headers=bob, json=merge)
@@ -267,6 +269,7 @@ async def xss_school(api: Api, headers: dict[str, str]) -> int:
     task = (await upload(api, headers, xss_pdf(), "xss.pdf")).json()
     await wait_task(api.client, headers, task["id"])
     found = (await api.client.get("/schools", headers=headers, params={"q": "alert"})).json()
+    found = found["items"]
     if found:
         return int(found[0]["id"])
     rt = api.app.state.web.runtime

@@ -28,7 +28,8 @@ async def uploaded(api: Api, headers: dict[str, str], *documents: bytes) -> None
 async def pending(api: Api, headers: dict[str, str]) -> list[dict[str, Any]]:
     found = await api.client.get("/duplicates", headers=headers)
     assert found.status_code == 200, found.text
-    result: list[dict[str, Any]] = found.json()
+    assert found.json()["total"] == len(found.json()["items"])
+    result: list[dict[str, Any]] = found.json()["items"]
     return result
 
 
