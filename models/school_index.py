@@ -135,7 +135,9 @@ def add_members(conn: Connection, school_id: int, current: Any, found: Sequence[
 def rebuild(conn: Connection, school_id: int) -> None:
     """Recompute a school's facts and keys from its sources, review and aliases (after an
     unmerge, an edit, an approval)."""
-    row = conn.execute(select(schools).where(schools.c.id == school_id)).one()
+    # Not search_text: migration 0006 rebuilds schools before 0009 adds that column.
+    columns = [c for c in schools.c if c.name != "search_text"]
+    row = conn.execute(select(*columns).where(schools.c.id == school_id)).one()
     found = [record_facts(s) for s in conn.execute(_sources_of(school_id))]
     reviewed = row_record(row)
     if row.locked_fields:  # a person approved or edited it: its values are facts too

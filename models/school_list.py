@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, func, or_, select
+from sqlalchemy import ColumnElement, Table, TextClause, desc, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.db import Database
 from models.paging import Page, check_window
 from models.school_pairs import PENDING
+from models.school_search import Query
 from models.school_views import SchoolInfo, school_info
 from models.tables import School, SchoolPair, SchoolSource
 
@@ -21,13 +22,12 @@ pairs = cast(Table, SchoolPair.__table__)
 
 def _filters(
     *,
-    text_query: str | None,
     region: str | None,
     city: str | None,
     status: str | None,
     document_ids: Sequence[int],
-) -> list[ColumnElement[bool]]:
-    where: list[ColumnElement[bool]] = [
+) -> list[ColumnElement[bool] | TextClause]:
+    where: list[ColumnElement[bool] | TextClause] = [
         schools.c.status == status if status else schools.c.status != "merged"
     ]
     if region:
@@ -38,16 +38,6 @@ def _filters(
         # Sources move with a merge: a document's schools are the ones holding its sources.
         held = select(sources.c.school_id).where(sources.c.document_id.in_(document_ids))
         where.append(schools.c.id.in_(held))
-    if text_query:
-        like = f"%{text_query.lower()}%"
-        where.append(
-            or_(
-                func.lower(schools.c.name).like(like),
-                func.lower(schools.c.address).like(like),
-                func.lower(schools.c.city).like(like),
-                func.lower(schools.c.district).like(like),
-            )
-        )
     return where
 
 
@@ -68,17 +58,27 @@ async def find(
     limit: int = 100,
     offset: int = 0,
 ) -> Page[SchoolInfo]:
-    """Schools (not those merged into another unless ``status="merged"``), by name."""
+    """Schools (not those merged into another unless ``status="merged"``), by name; with
+    ``text_query``, those having its words, best first (``models.school_search``)."""
     check_window(limit, offset)
-    where = _filters(
-        text_query=text_query, region=region, city=city, status=status, document_ids=document_ids
-    )
-    query = select(schools).where(*where)
+    where = _filters(region=region, city=city, status=status, document_ids=document_ids)
+    query = select(schools)
+    order: list[Any] = [schools.c.name, schools.c.id]
+    if text_query:
+        search = Query(text_query, db.dialect)
+        if not search.words:  # nothing but punctuation and stop words: nothing to find
+            return Page([], 0, limit, offset)
+        if search.pg:
+            where.append(search.pg_match())
+            score: Any = search.pg_score()
+        else:
+            hits = search.hits()
+            query = query.join(hits, hits.c.id == schools.c.id)
+            score = hits.c.score
+        order = [*search.ranks(), desc(score), *order]
     async with db.read.connect() as conn:
-        total = await _count(conn, select(schools.c.id).where(*where))
-        rows = await conn.execute(
-            query.order_by(schools.c.name, schools.c.id).limit(limit).offset(offset)
-        )
+        total = await _count(conn, query.with_only_columns(schools.c.id).where(*where))
+        rows = await conn.execute(query.where(*where).order_by(*order).limit(limit).offset(offset))
         found = [school_info(r) for r in rows]
     return Page(found, total, limit, offset)
 

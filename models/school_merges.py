@@ -20,6 +20,7 @@ from domain.matching import Facts, Match
 from domain.records import RECORD_FIELDS
 from models.base import utcnow
 from models.school_index import add_members, drop_keys, rebuild
+from models.school_search import refresh, union
 from models.tables import School, SchoolAlias, SchoolMerge, SchoolPair, SchoolSource
 from pipeline.errors import ConflictError, NotFoundError
 
@@ -68,14 +69,19 @@ def fold(
     known = dict(keep.identifiers or {})
     if set(other.identifiers or {}) - set(known):  # a scheme keep has no id for yet
         filled["identifiers"] = {**(other.identifiers or {}), **known}
+    words = union(keep.search_text, other.search_text)
+    if words != keep.search_text:
+        filled_or_found: dict[str, Any] = {**filled, "search_text": words}
+    else:
+        filled_or_found = filled
     now = utcnow()
     moved = list(
         conn.execute(select(sources.c.id).where(sources.c.school_id == other.id)).scalars()
     )
     conn.execute(update(sources).where(sources.c.school_id == other.id).values(school_id=keep.id))
-    if filled:
+    if filled_or_found:  # the kept school is found by the merged one's words too
         conn.execute(
-            update(schools).where(schools.c.id == keep.id).values(updated_at=now, **filled)
+            update(schools).where(schools.c.id == keep.id).values(updated_at=now, **filled_or_found)
         )
     merged_values: dict[str, Any] = {"status": "merged", "merged_into": keep.id, "updated_at": now}
     if user_id is not None:
@@ -162,6 +168,7 @@ def unfold(conn: Connection, merged_id: int, user_id: str) -> int:
     )
     for school_id in sorted(holders | {keep.id, merged_id}):
         rebuild(conn, school_id)
+        refresh(conn, school_id)
     return int(keep.id)
 
 

@@ -34,6 +34,7 @@ from models.base import utcnow
 from models.school_index import Candidate, add_keys, candidates
 from models.school_merges import fold, load
 from models.school_pairs import is_dismissed, propose
+from models.school_search import PLACES, record_text
 from models.tables import School, SchoolSource
 
 schools = cast(Table, School.__table__)
@@ -107,6 +108,7 @@ def _insert_school(conn: Connection, record: SchoolRecord, facts: Facts) -> int:
                 "locked_fields": [],
                 "match_facts": [facts.to_json()],
                 "identifiers": dict(record.identifiers),
+                "search_text": record_text(record.name, {k: getattr(record, k) for k in PLACES}),
                 "created_at": now,
                 "updated_at": now,
                 **{k: getattr(record, k) for k in RECORD_FIELDS},

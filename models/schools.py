@@ -23,6 +23,7 @@ from models.school_index import rebuild
 from models.school_merges import fold, load, unfold
 from models.school_pairs import ACCEPTED, DISMISSED, PENDING, decide
 from models.school_save import Evidence, SaveItem, prior_save, save_group
+from models.school_search import refresh
 from models.school_views import (
     PairInfo,
     SchoolInfo,
@@ -284,6 +285,7 @@ class SchoolStore:
             )
             _record(conn, school_id, "edit", user_id, {"changes": cleaned})
             rebuild(conn, school_id)
+            refresh(conn, school_id)
 
         await self._write(fn)
         return await self.get(school_id)

@@ -157,6 +157,9 @@ class School(Base):
     # is known by (its sources, its reviewed values, its aliases), distinct. Kept here so a
     # save reads one row per candidate instead of all of its sources.
     match_facts: Mapped[Any | None] = mapped_column(JSON, nullable=True)
+    # The words search finds the school by, normalized (``models.school_search``); indexed
+    # by FTS5 on SQLite and a tsvector GIN index on PostgreSQL (migration 0009).
+    search_text: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class SchoolSource(Base):
