@@ -164,24 +164,10 @@ class SchoolStore:
         )
 
     async def search(
-        self,
-        *,
-        text_query: str | None = None,
-        region: str | None = None,
-        city: str | None = None,
-        status: str | None = None,
-        limit: int = 100,
-        offset: int = 0,
+        self, *, limit: int = 100, offset: int = 0, **filters: Any
     ) -> list[SchoolInfo]:
-        found = await self.find(
-            text_query=text_query,
-            region=region,
-            city=city,
-            status=status,
-            limit=limit,
-            offset=offset,
-        )
-        return found.items
+        """``find``'s schools alone; ``filters`` as ``find`` takes them."""
+        return (await self.find(limit=limit, offset=offset, **filters)).items
 
     async def get(self, school_id: int) -> SchoolInfo:
         """One school with its sources, aliases and merges."""
@@ -207,19 +193,9 @@ class SchoolStore:
             found = await sources_of(conn, [r.id for r in rows])
         return [school_info(r, found.get(r.id, ())) for r in rows]
 
-    async def count(
-        self,
-        *,
-        text_query: str | None = None,
-        region: str | None = None,
-        city: str | None = None,
-        status: str | None = None,
-    ) -> int:
-        """How many schools ``search`` with the same filters finds in all."""
-        found = await self.find(
-            text_query=text_query, region=region, city=city, status=status, limit=1
-        )
-        return found.total
+    async def count(self, **filters: Any) -> int:
+        """How many schools ``search`` with the same ``filters`` finds in all."""
+        return (await self.find(limit=1, **filters)).total
 
     # --- review -----------------------------------------------------------------------
 
