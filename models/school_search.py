@@ -17,6 +17,7 @@ unmerge (computed again from the school's names and sources).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any, cast
 
@@ -41,21 +42,26 @@ sources = cast(Table, SchoolSource.__table__)
 aliases = cast(Table, SchoolAlias.__table__)
 
 PLACES = ("address", "city", "district")
+_WORD = re.compile(r"\w+")
+_KEPT = frozenset({"school", "the", "of"})
 # The expression the PostgreSQL index is built on: a query must repeat it exactly.
 PG_VECTOR = "to_tsvector('simple', coalesce(schools.search_text, ''))"
 
 
-def words_of(texts: Iterable[str | None]) -> list[str]:
-    """The distinct search words of ``texts``, in order."""
+def words_of(texts: Iterable[str | None], *, stored: bool = False) -> list[str]:
+    """The distinct search words of ``texts``, in order. ``stored``: also the words a key
+    leaves out ("school", "the", "of"), so that a query of nothing else still finds them."""
     seen: dict[str, None] = {}
     for value in texts:
         if value:
             seen.update(dict.fromkeys(match_key(value).split()))
+            if stored:
+                seen.update(dict.fromkeys(w for w in _WORD.findall(value.casefold()) if w in _KEPT))
     return list(seen)
 
 
 def search_text(name: str, places: Iterable[str | None], names: Iterable[str] = ()) -> str:
-    return " ".join(words_of([name, *names, *places]))
+    return " ".join(words_of([name, *names, *places], stored=True))
 
 
 def record_text(name: str, values: dict[str, Any]) -> str:

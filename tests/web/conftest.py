@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from sqlalchemy import insert
 
 from domain.matching.names import name_key
+from models.school_search import search_text
 from models.tables import School
 from models.users import UserStore
 from schoolx.app import open_app
@@ -70,7 +71,8 @@ def school_rows(count: int) -> list[dict[str, Any]]:
         filled = {"address": f"{i} Main St", "region": "IL", "postal_code": "62701"}
         filled["phone"] = f"+1217555{i:04d}"
         row |= {k: filled[k] if j < i % 5 else None for j, k in enumerate(optional)}
-        rows.append(row | {"identifiers": {}, "locked_fields": []})
+        words = search_text(name, (row["address"], row["city"]))  # as a save stores them
+        rows.append(row | {"identifiers": {}, "locked_fields": [], "search_text": words})
     return rows
 
 

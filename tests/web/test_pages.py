@@ -45,8 +45,8 @@ async def test_schools_come_in_pages_with_counts(api_no_worker: Api, db_url: str
 async def test_paging_keeps_the_filters(api_no_worker: Api, db_url: str) -> None:
     alice = await api_no_worker.user("alice")
     await add_schools(db_url, 120)
-    found = await page(api_no_worker, alice, "/?q=school+1&status=pending")
-    assert "Showing 1–20 of 20" in found  # School 100 to School 119
+    found = await page(api_no_worker, alice, "/?q=school+10&status=pending")
+    assert "Showing 1–10 of 10" in found  # School 100 to School 109: words begin with "10"
     assert 'class="pager-next disabled"' in found
     more = await page(api_no_worker, alice, "/?q=school&status=pending&offset=50")
     assert "Showing 51–100 of 120" in more
