@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Column
 
 from pipeline.errors import NotFoundError
 from pipeline.names import printable
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
     from schoolx.app import App
 
 TERMINAL = {EventType.COMPLETED, EventType.FAILED, EventType.CANCELLED}
+# The names column keeps one width, so the bars do not jump sideways as stages change; a
+# longer name ends in an ellipsis.
+NAME_WIDTH = 40
 
 
 def overall_percent(progress: Mapping[int, float]) -> float:
@@ -65,7 +69,11 @@ class ProgressView:
             yield self
             return
         self._bars_view = Progress(
-            TextColumn("{task.description}", markup=False),
+            TextColumn(
+                "{task.description}",
+                markup=False,
+                table_column=Column(width=NAME_WIDTH, no_wrap=True, overflow="ellipsis"),
+            ),
             BarColumn(),
             TextColumn("{task.percentage:>3.0f}%"),
             TimeElapsedColumn(),
