@@ -134,7 +134,11 @@ class Result:
 async def load(name: str, url: str, token: str, clients: int, requests: int) -> Result:
     """``requests`` GETs shared among ``clients`` concurrent connections."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    # Idle connections expire before uvicorn's 5 s keep-alive closes them: reusing one the
+    # server just closed fails with ReadError on a slow, loaded machine.
+    limits = httpx.Limits(
+        max_connections=clients, max_keepalive_connections=clients, keepalive_expiry=4.0
+    )
     latencies: list[float] = []
     left = iter(range(requests))
     async with httpx.AsyncClient(

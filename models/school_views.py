@@ -212,16 +212,19 @@ def school_info(
     names: Sequence[str] = (),
     history: Sequence[MergeInfo] = (),
 ) -> SchoolInfo:
+    # By key, not by attribute: a Row's attribute lookup costs about five times as much,
+    # and for a page of 50 schools it was a fifth of the API's time (bench.api).
+    m = row._mapping
     return SchoolInfo(
-        id=row.id,
-        name=row.name,
-        fields={k: getattr(row, k) for k in RECORD_FIELDS},
-        status=row.status,
-        merged_into=row.merged_into,
-        locked_fields=tuple(row.locked_fields or ()),
-        reviewed_by=row.reviewed_by,
+        id=m["id"],
+        name=m["name"],
+        fields={k: m[k] for k in RECORD_FIELDS},
+        status=m["status"],
+        merged_into=m["merged_into"],
+        locked_fields=tuple(m["locked_fields"] or ()),
+        reviewed_by=m["reviewed_by"],
         sources=tuple(found),
-        identifiers=dict(row.identifiers or {}),
+        identifiers=dict(m["identifiers"] or {}),
         aliases=tuple(names),
         merges=tuple(history),
     )
