@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -23,6 +24,22 @@ FAST = QueueSettings(
 )
 
 BACKENDS = ["sqlite", "postgresql"] if pg_enabled() else ["sqlite"]
+
+
+def browser_enabled() -> bool:
+    """Headless Chromium tests run unless SCHOOLX_TEST_BROWSER=0 (CI always runs them)."""
+    return os.environ.get("SCHOOLX_TEST_BROWSER", "1") != "0"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test that drives the browser is marked ``browser``; SCHOOLX_TEST_BROWSER=0
+    skips them with a reason the -ra summary shows."""
+    off = pytest.mark.skip(reason="SCHOOLX_TEST_BROWSER=0: browser tests off")
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+            if not browser_enabled():
+                item.add_marker(off)
 
 
 @pytest.fixture(scope="session")

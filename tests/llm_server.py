@@ -14,13 +14,15 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
 FAULT_KINDS = frozenset(
     {
-        "rate_limit",  # 429, with Retry-After when given
+        "rate_limit",  # 429, with Retry-After when given (retry_after or retry_after_date_s)
         "server_error",  # 500
         "delay",  # sleep delay_s before answering normally (longer than a client timeout)
         "malformed",  # content that is not JSON
@@ -46,6 +48,9 @@ FIELDS = (
 class Fault:
     kind: str
     retry_after: str | None = None
+    # Retry-After as an HTTP date this many seconds after the answer is made (whole seconds,
+    # so the client waits more than retry_after_date_s - 1 after the server answered).
+    retry_after_date_s: float | None = None
     delay_s: float = 0.0
 
     def __post_init__(self) -> None:
@@ -60,6 +65,7 @@ class LoggedRequest:
     body: dict[str, Any]
     status: int = 0
     fault: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # those of the answer
 
     @property
     def format_type(self) -> str | None:
@@ -106,6 +112,9 @@ class FakeLlmServer:
         self.reject_json_schema = reject_json_schema
         self.reject_temperature = reject_temperature  # like OpenAI's reasoning models
         self._state = _State()
+        self._closing = threading.Event()  # ends every delay at once
+        self._hold_after: int | None = None
+        self._released = threading.Event()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
         self._httpd.daemon_threads = True
         # Keep-alive handler threads end when the client closes; do not wait for them.
@@ -122,6 +131,8 @@ class FakeLlmServer:
         return self
 
     def close(self) -> None:
+        self._closing.set()
+        self._released.set()
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join()
@@ -138,6 +149,14 @@ class FakeLlmServer:
         self.close()
 
     # -- test API -------------------------------------------------------------------------
+
+    def hold(self, after: int) -> None:
+        """Requests after the first ``after`` wait, unanswered, until ``release()``."""
+        self._released.clear()
+        self._hold_after = after
+
+    def release(self) -> None:
+        self._released.set()
 
     @property
     def url(self) -> str:
@@ -168,6 +187,7 @@ class FakeLlmServer:
         entry = LoggedRequest(time.monotonic(), path, body)
         with self._state.lock:
             self._state.log.append(entry)
+            held = self._hold_after is not None and len(self._state.log) > self._hold_after
             fault = self._state.faults.popleft() if self._state.faults else None
             text = _user_text(body)
             if any(marker in text for marker in self._state.poisoned):
@@ -176,11 +196,14 @@ class FakeLlmServer:
             self._state.max_concurrency = max(self._state.max_concurrency, self._state.in_flight)
         entry.fault = fault.kind if fault else None
         try:
-            time.sleep(self.latency_s + (fault.delay_s if fault else 0.0))
+            if held:
+                self._released.wait()
+            self._closing.wait(self.latency_s + (fault.delay_s if fault else 0.0))
             status, headers, payload = self._respond(path, body, fault)
         finally:
             with self._state.lock:
                 self._state.in_flight -= 1
+        entry.headers = headers
         entry.status = status
         return status, headers, json.dumps(payload).encode()
 
@@ -199,6 +222,9 @@ class FakeLlmServer:
             return 400, {}, _error(message, "unsupported_value", param="temperature")
         if kind == "rate_limit":
             headers = {"Retry-After": fault.retry_after} if fault and fault.retry_after else {}
+            if fault and fault.retry_after_date_s is not None:
+                when = datetime.now(UTC) + timedelta(seconds=fault.retry_after_date_s)
+                headers = {"Retry-After": format_datetime(when, usegmt=True)}
             return 429, headers, _error("Rate limit reached", "rate_limit_exceeded")
         if kind == "server_error":
             return 500, {}, _error("The server had an error", "server_error")

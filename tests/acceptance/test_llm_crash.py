@@ -64,21 +64,26 @@ async def test_sigkill_mid_extraction_resends_only_requests_in_flight(
         sub = await rt.submit(data, SAMPLE.name, "llm-user", "llm")
         task_id, doc_id = sub.task.id, sub.document.id
 
+        # Ten requests are answered; the next ones wait at the server until the kill is
+        # over: the kill finds requests in flight however slow the machine is.
+        server.hold(after=10)
+
         async def mid_request() -> bool:
-            """Ten chunks stored and a request at the server right now."""
+            """Ten chunks stored and every slot's request waiting at the server."""
             if len(await rt.app.store.steps(task_id, prefix=CHUNK_PREFIX)) < 10:
                 return False
-            return any(entry.status == 0 for entry in server.log)
+            return sum(entry.status == 0 for entry in server.log) == IN_FLIGHT
 
         with workers(url, tmp_path / "worker.log") as group:
             first = group.start(env)
-            await poll(mid_request, "10 chunk checkpoints and a request in flight")
+            await poll(mid_request, "10 chunk checkpoints and requests in flight")
             group.sigkill(first)
             # Requests the dead worker sent, and which of them the server had not yet
             # answered when it died (their replies can have reached no one).
             before = [(chunk_text(e), e.status == 0) for e in server.log]
             at_kill = await rt.app.store.steps(task_id)
 
+            server.release()
             group.start(env)
             done = await wait_done(rt, task_id, group)
             resumed = [chunk_text(e) for e in server.log[len(before) :]]

@@ -156,7 +156,7 @@ def workers(url: str, log: Path) -> Iterator[Workers]:
         group.close()
 
 
-async def poll(check: Callable[[], Awaitable[bool]], what: str, timeout_s: float = 30) -> None:
+async def poll(check: Callable[[], Awaitable[bool]], what: str, timeout_s: float = 120) -> None:
     async def loop() -> None:
         while not await check():
             await asyncio.sleep(0.02)
@@ -167,7 +167,7 @@ async def poll(check: Callable[[], Awaitable[bool]], what: str, timeout_s: float
         raise AssertionError(f"timed out after {timeout_s}s waiting for {what}") from None
 
 
-async def wait_done(rt: Runtime, task_id: int, group: Workers, timeout_s: float = 60) -> TaskInfo:
+async def wait_done(rt: Runtime, task_id: int, group: Workers, timeout_s: float = 120) -> TaskInfo:
     try:
         info = await asyncio.wait_for(rt.app.queue.wait(task_id), timeout_s)
     except TimeoutError:
@@ -251,10 +251,15 @@ async def test_sigkill_in_stage_two_loses_only_chunks_in_flight(
     tmp_path: Path, db_url: str, clean: tuple[dict[str, Any], list[tuple[Any, ...]]]
 ) -> None:
     counter = tmp_path / "counter.txt"
+    release = tmp_path / "release"
     concurrency = 3
+    # The first worker's chunks after its twelfth wait for `release`, which comes only after
+    # the kill: the kill lands in the middle of stage 2 however slow the machine is.
     env = worker_env(
         counter,
-        SCHOOLX_TEST_CHUNK_DELAY_S="0.12",  # 60 chunks, 3 at a time: stage 2 takes ~2.5 s
+        SCHOOLX_TEST_CHUNK_DELAY_S="0.02",
+        SCHOOLX_TEST_HOLD_AFTER="12",
+        SCHOOLX_TEST_RELEASE=str(release),
         SCHOOLX_CHUNK_CONCURRENCY=str(concurrency),
     )
     async with open_runtime(db_url) as rt:
@@ -273,6 +278,7 @@ async def test_sigkill_in_stage_two_loses_only_chunks_in_flight(
             pages_at_kill = await rt.documents.stored_pages(doc_id)
             assert (await rt.app.queue.get(task_id)).status is TaskStatus.PROCESSING
 
+            release.touch()
             group.start(env, "tests.support.slow_pdf")
             done = await wait_done(rt, task_id, group)
         events = await task_events(rt, task_id)

@@ -11,6 +11,8 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
+import httpx2
+import openai
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -18,7 +20,7 @@ from domain.records import Chunk, PageText
 from handlers.extractor import Extractor
 from handlers.llm.cache import MemoryResponseCache, ResponseCache, SqlResponseCache
 from handlers.llm.chunking import chunk_pages
-from handlers.llm.client import reset_format_memory
+from handlers.llm.client import reset_format_memory, retry_after_seconds
 from handlers.llm.config import LlmConfig, llm_configured, parse_prices
 from handlers.llm.cost import estimate_cost
 from handlers.llm.extractor import InvalidReplyError, LlmExtractor
@@ -120,12 +122,35 @@ async def test_429_honors_retry_after_seconds(server: FakeLlmServer) -> None:
 
 
 async def test_429_honors_retry_after_http_date(server: FakeLlmServer) -> None:
-    when = datetime.now(UTC) + timedelta(seconds=2)
-    server.add_faults(Fault("rate_limit", retry_after=format_datetime(when, usegmt=True)))
+    # The server dates its answer 2 s ahead when it makes it. An HTTP date has whole
+    # seconds, so that date is more than 1 s after the 429 left, however slow this machine
+    # is: the retry arrives at least 1 s after the first request (the client's own backoff
+    # is far shorter).
+    server.add_faults(Fault("rate_limit", retry_after_date_s=2))
     async with extractor(server) as ex:
-        await ex.extract(chunk())
-    # HTTP dates have whole seconds, so the wait is between 1 and 2 seconds.
-    assert server.log[1].at - server.log[0].at >= 0.9
+        result = await ex.extract(chunk())
+    assert len(result.records) == 3
+    assert [e.status for e in server.log] == [429, 200]
+    assert server.log[0].headers["Retry-After"].endswith(" GMT")
+    assert server.log[1].at - server.log[0].at >= 1.0
+
+
+def test_retry_after_http_date_is_read_against_the_clock(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+    monkeypatch.setattr(time, "time", now.timestamp)  # the client reads time.time()
+
+    def after(value: str) -> float | None:
+        request = httpx2.Request("POST", "http://127.0.0.1/v1/chat/completions")
+        response = httpx2.Response(429, headers={"Retry-After": value}, request=request)
+        return retry_after_seconds(openai.RateLimitError("429", response=response, body=None))
+
+    assert after(format_datetime(now + timedelta(seconds=7), usegmt=True)) == 7.0
+    assert after(format_datetime(now - timedelta(seconds=7), usegmt=True)) == 0.0
+    assert after("Sun, 01 Mar 2026 12:00:30 -0000") == 30.0  # naive: read as UTC
+    assert after("3") == 3.0
+    assert after("soon") is None
 
 
 async def test_5xx_retried_then_success(server: FakeLlmServer) -> None:
@@ -145,22 +170,26 @@ async def test_5xx_exhausted_is_transient(server: FakeLlmServer) -> None:
     assert len(server.log) == 3
 
 
+# A delayed answer comes after 300 s (or when the server closes): only the client's own
+# timeout can end the wait. The timeout is long enough for a normal answer on a busy machine.
+STALL = Fault("delay", delay_s=300)
+
+
 async def test_timeout_retried_then_success(server: FakeLlmServer) -> None:
-    server.add_faults(Fault("delay", delay_s=1.0))
-    async with extractor(server, timeout_s=0.3) as ex:
+    server.add_faults(STALL)
+    async with extractor(server, timeout_s=1.0) as ex:
         result = await ex.extract(chunk())
-    assert len(server.log) == 2
+    assert [(e.fault, e.status) for e in server.log] == [("delay", 0), (None, 200)]
     assert len(result.records) == 3
 
 
 async def test_timeout_exhausted_is_transient(server: FakeLlmServer) -> None:
-    server.add_faults(*[Fault("delay", delay_s=1.0)] * 2)
-    async with extractor(server, timeout_s=0.3, max_retries=1) as ex:
-        started = time.monotonic()
+    server.add_faults(STALL, STALL)
+    async with extractor(server, timeout_s=1.0, max_retries=1) as ex:
         with pytest.raises(TransientError, match="timed out"):
             await ex.extract(chunk())
-    assert time.monotonic() - started < 1.5
-    assert len(server.log) == 2
+    # Neither request was answered: the client gave up on its own.
+    assert [(e.fault, e.status) for e in server.log] == [("delay", 0), ("delay", 0)]
 
 
 # --- invalid replies ---------------------------------------------------------------------

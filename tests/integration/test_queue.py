@@ -30,10 +30,10 @@ async def running(app: App) -> AsyncIterator[Worker]:
         yield worker
     finally:
         stop.set()
-        await asyncio.wait_for(task, 10)
+        await asyncio.wait_for(task, 60)
 
 
-async def wait_status(app: App, task_id: int, timeout_s: float = 15) -> TaskStatus:
+async def wait_status(app: App, task_id: int, timeout_s: float = 60) -> TaskStatus:
     info = await asyncio.wait_for(app.queue.wait(task_id), timeout_s)
     return info.status
 
@@ -164,7 +164,7 @@ async def test_cancel_running_in_same_process_stops_at_next_await(app: App) -> N
     async with running(app):
         await wait_for_stage(app, info.id, "one")
         await app.queue.cancel(info.id)
-        assert await wait_status(app, info.id, timeout_s=5) is TaskStatus.CANCELLED
+        assert await wait_status(app, info.id) is TaskStatus.CANCELLED
     steps = await app.store.steps(info.id)
     assert set(steps) == {"one"}
 
@@ -180,7 +180,7 @@ async def test_cancel_from_another_connection_reaches_the_worker(app: App, db_ur
             await wait_for_stage(app, info.id, "one")
             # The other App has no local worker: only the flag in the database is set.
             assert await other.queue.cancel(info.id) is TaskStatus.PROCESSING
-            assert await wait_status(app, info.id, timeout_s=5) is TaskStatus.CANCELLED
+            assert await wait_status(app, info.id) is TaskStatus.CANCELLED
     finally:
         await other.close()
 
@@ -312,7 +312,7 @@ async def test_no_task_is_claimed_once_stop_is_set(app: App) -> None:
     app.handlers.register("stopper", stops_the_worker)
     first = await app.queue.enqueue("stopper", {}, user_id="u")
     second = await app.queue.enqueue("stopper", {}, user_id="u")
-    await asyncio.wait_for(app.new_worker().run(stop), 10)
+    await asyncio.wait_for(app.new_worker().run(stop), 60)
     assert ran == [first.id]
     assert (await app.store.get_task(second.id)).status is TaskStatus.PENDING
 
@@ -322,22 +322,29 @@ async def test_a_retry_claimed_in_its_own_requeue_transaction_stays_tracked(app:
     # the worker takes the same task again while the first attempt is still returning.
     app.settings = replace(app.settings, retry_base_s=1e-6, retry_cap_s=1e-6)
     attempts: list[int] = []
+    first: list[asyncio.Task[object]] = []  # the first attempt's task
     second_started = asyncio.Event()
+    release = asyncio.Event()
 
     async def fails_once(ctx: TaskContext) -> str:
         attempts.append(ctx.task.attempts)
         if ctx.task.attempts == 1:
+            current = asyncio.current_task()
+            assert current is not None
+            first.append(current)
             raise TransientError("once")
         second_started.set()
-        await asyncio.sleep(0.5)
+        await release.wait()
         return "ok"
 
     app.handlers.register("fails_once", fails_once)
     info = await app.queue.enqueue("fails_once", {}, user_id="u")
     async with running(app) as worker:
-        await asyncio.wait_for(second_started.wait(), 10)
-        await asyncio.sleep(0.1)  # the first attempt has ended by now
+        await asyncio.wait_for(second_started.wait(), 60)
+        await asyncio.wait(first, timeout=60)  # the first attempt has returned for good
+        assert first[0].done() and not release.is_set()
         assert worker.running == [info.id]  # still tracked: heartbeats, shutdown, slots
+        release.set()
         assert await wait_status(app, info.id) is TaskStatus.COMPLETED
     assert attempts == [1, 2]
     assert (await app.store.get_task(info.id)).attempts == 2
@@ -386,12 +393,12 @@ async def test_subscribers_get_stored_then_live_events(app: App) -> None:
     collector = asyncio.create_task(collect())
     async with running(app):
         second = await app.queue.enqueue("staged", {}, user_id="sub")
-        await asyncio.wait_for(collector, 15)
+        await asyncio.wait_for(collector, 60)
     assert seen[0] == (first.id, EventType.QUEUED)
     assert (second.id, EventType.COMPLETED) in seen
 
 
-async def wait_for_stage(app: App, task_id: int, stage: str, timeout_s: float = 10) -> None:
+async def wait_for_stage(app: App, task_id: int, stage: str, timeout_s: float = 60) -> None:
     async def poll() -> None:
         while stage not in await app.store.steps(task_id):
             await asyncio.sleep(0.02)

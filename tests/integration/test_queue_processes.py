@@ -98,7 +98,7 @@ async def test_sigkill_in_stage_three_resumes_after_lease_expiry(
         assert (await app.queue.get(info.id)).status is TaskStatus.PROCESSING
         second = start_worker(db_url, worker_env(counter))
         try:
-            done = await asyncio.wait_for(app.queue.wait(info.id), 30)
+            done = await asyncio.wait_for(app.queue.wait(info.id), 60)
         finally:
             stop_all([second])
     finally:
@@ -119,7 +119,7 @@ async def wait_until_done(app: App, n: int, timeout_s: float) -> None:
     await asyncio.wait_for(poll(), timeout_s)
 
 
-async def wait_for_line(path: Path, text: str, timeout_s: float = 20) -> None:
+async def wait_for_line(path: Path, text: str, timeout_s: float = 60) -> None:
     async def poll() -> None:
         while not (path.exists() and text in path.read_text()):
             await asyncio.sleep(0.05)

@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -91,7 +90,7 @@ async def worker_ids(app: App, procs: list[subprocess.Popen[bytes]]) -> dict[int
             assert all(p.poll() is None for p in procs), "a worker process died"
             await asyncio.sleep(0.05)
 
-    return await asyncio.wait_for(poll(), 30)
+    return await asyncio.wait_for(poll(), 60)
 
 
 # --- observations -------------------------------------------------------------------------
@@ -123,7 +122,7 @@ async def wait_until_completed(app: App, n: int, timeout_s: float) -> None:
     await asyncio.wait_for(poll(), timeout_s)
 
 
-async def wait_for_line(path: Path, line: str, timeout_s: float = 20) -> None:
+async def wait_for_line(path: Path, line: str, timeout_s: float = 60) -> None:
     async def poll() -> None:
         while not (path.exists() and line in path.read_text().splitlines()):
             await asyncio.sleep(0.02)
@@ -174,7 +173,7 @@ async def test_four_workers_keep_the_limits_at_every_moment(
     done = asyncio.Event()
     sampler = asyncio.create_task(sample_peaks(app, done))
     try:
-        await wait_until_completed(app, n, timeout_s=60)
+        await wait_until_completed(app, n, timeout_s=120)
     finally:
         done.set()
         try:
@@ -253,7 +252,7 @@ async def test_a_claim_reads_the_running_count_after_waiting_for_the_lock(
                 {"ids": ids[:7]},  # 4 of user0, 3 of user1
             )
             await holder.commit()
-        result = await asyncio.wait_for(blocked, 10)
+        result = await asyncio.wait_for(blocked, 60)
         assert result.tasks == ()
         assert sum((await processing_per_user(app)).values()) == 7
     finally:
@@ -277,7 +276,7 @@ async def wait_for_lock_waiter(app: App) -> None:
                     return
             await asyncio.sleep(0.02)
 
-    await asyncio.wait_for(poll(), 10)
+    await asyncio.wait_for(poll(), 60)
 
 
 # --- 3. SIGKILL one of three workers: lease expiry, no finished stage runs again -------
@@ -289,7 +288,8 @@ async def test_sigkill_one_of_three_workers_resumes_its_tasks_elsewhere(
     counter = tmp_path / "counter.txt"
     env = worker_env(
         counter,
-        SCHOOLX_LEASE_S="2",
+        # Long enough that the orphans are still the victim's when they are read below.
+        SCHOOLX_LEASE_S="6",
         SCHOOLX_HEARTBEAT_S="0.3",
         SCHOOLX_SWEEP_S="0.5",
         SCHOOLX_WORKER_CONCURRENCY="3",
@@ -314,7 +314,7 @@ async def test_sigkill_one_of_three_workers_resumes_its_tasks_elsewhere(
             if t.owner == victim
         }
         assert orphans
-        await wait_until_completed(app, len(ids), timeout_s=30)
+        await wait_until_completed(app, len(ids), timeout_s=120)
     finally:
         stop_all(procs)
     events = await all_events(app)
@@ -371,7 +371,7 @@ async def pick_victim(
                 return max(with_steps, key=lambda r: r[1])[0]
             await asyncio.sleep(0.02)
 
-    owner = await asyncio.wait_for(poll(), 30)
+    owner = await asyncio.wait_for(poll(), 60)
     pid = next(pid for pid, worker in by_pid.items() if worker == owner)
     return next(p for p in procs if p.pid == pid), owner
 
@@ -392,17 +392,13 @@ async def test_cancel_reaches_a_worker_process_at_once(
 ) -> None:
     counter = tmp_path / "counter.txt"
     (task_id,) = await enqueue_many(app, [("sleep", "canceller", {"seconds": 60})])
-    env = worker_env(counter, SCHOOLX_HEARTBEAT_S="5")
+    # No heartbeat comes within the test (the first would come 600 s after the start).
+    env = worker_env(counter, SCHOOLX_HEARTBEAT_S="600", SCHOOLX_LEASE_S="1200")
     proc = start_worker(pg_db, env, tmp_path / "worker.log")
     try:
         await wait_for_line(counter, f"{task_id} sleep {proc.pid}")
-        asked = time.monotonic()
         assert await app.queue.cancel(task_id) is TaskStatus.PROCESSING
-        info = await app.queue.get(task_id)
-        while info.status is TaskStatus.PROCESSING and time.monotonic() - asked < 5:
-            await asyncio.sleep(0.02)
-            info = await app.queue.get(task_id)
-        latency = time.monotonic() - asked
+        info = await asyncio.wait_for(app.queue.wait(task_id), 60)  # a hang guard
         async with app.db.read.connect() as conn:
             row = (await conn.execute(text("SELECT started_at, heartbeat_at FROM workers"))).one()
         worker_started: datetime = row[0]
@@ -411,9 +407,8 @@ async def test_cancel_reaches_a_worker_process_at_once(
         stop_all([proc])
     assert info.status is TaskStatus.CANCELLED and info.error is not None
     assert info.error.startswith("cancelled by request; saved before stopping: ")
-    assert latency < 2.0, latency
-    # The worker has not had a heartbeat yet (its first comes 5 s after it started), so
-    # the cancel can only have come through LISTEN/NOTIFY.
+    # The worker has not had a heartbeat yet, so the cancel can only have come through
+    # LISTEN/NOTIFY.
     assert heartbeat_at == worker_started
 
 

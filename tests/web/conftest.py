@@ -121,7 +121,7 @@ async def api_no_worker(db_url: str) -> AsyncIterator[Api]:
 
 
 async def wait_task(client: httpx.AsyncClient, headers: dict[str, str], task_id: int) -> Any:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a hang guard
     while time.monotonic() < deadline:
         task = (await client.get(f"/tasks/{task_id}", headers=headers)).json()
         if task["status"] in ("completed", "failed", "cancelled"):
@@ -179,7 +179,7 @@ def live_server(db_url: str) -> Iterator[LiveServer]:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60  # a hang guard
     while not server.started:
         assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
         time.sleep(0.02)

@@ -335,7 +335,7 @@ async def test_errors_never_show_tracebacks(api_no_worker: Api) -> None:
 
 
 def read_events(
-    client: httpx.Client, headers: dict[str, str], until: str, limit_s: float = 30
+    client: httpx.Client, headers: dict[str, str], until: str, limit_s: float = 120
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """Events from /events until one of type ``until``; also the raw lines seen."""
     events: list[dict[str, Any]] = []

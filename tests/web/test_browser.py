@@ -44,8 +44,13 @@ FLAGS = [
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[WebDriver]:
-    # CI installs Chromium (apt-get install chromium chromium-driver): missing is a failure.
-    assert shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER), "install chromium"
+    # CI installs Chromium (.ci/run): missing is a failure unless the tests are turned off.
+    if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
+        pytest.fail(
+            f"no {CHROMIUM} or {CHROMEDRIVER}: apt-get install chromium chromium-driver, "
+            "or set SCHOOLX_TEST_BROWSER=0 to leave the browser tests out",
+            pytrace=False,
+        )
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in [*FLAGS, f"--user-data-dir={tmp_path / 'chrome'}"]:
