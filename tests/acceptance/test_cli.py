@@ -164,6 +164,7 @@ def test_cancel_and_retry_from_the_cli(tmp_path: Path) -> None:
         SCHOOLX_TEST_RELEASE=str(release),
         SCHOOLX_CHUNK_CONCURRENCY="2",
         SCHOOLX_HEARTBEAT_S="0.5",
+        SCHOOLX_LEASE_S="120",  # nothing is killed: a late heartbeat must not cost the lease
     )
     submitted = as_json(
         schoolx(

@@ -23,9 +23,11 @@ from tests.acceptance.cli import as_json, cli_env, schoolx, spawn
 from tests.support.bomb_pdf import shared_stream_bomb
 from tests.support.procs import stop_all
 
+
 # 50 pages that each parse a 2 MB content stream of their own: seconds per page, minutes in
 # all (one stream shared by every page would be parsed once: see test_pdf_bombs).
-BOMB = shared_stream_bomb(50, 2_000_000, distinct=True)
+def bomb_pdf() -> bytes:
+    return shared_stream_bomb(50, 2_000_000, distinct=True)
 
 
 def busy_pool_processes(parent: psutil.Process) -> list[psutil.Process]:
@@ -71,7 +73,7 @@ async def test_cancel_in_the_same_process_stops_and_kills_its_pool_work(
     app: App,
 ) -> None:
     install_pdf_handler(app, PdfSettings(text_workers=1, pages_per_job=25))
-    sub = await submit_pdf(app.queue, DocumentStore(app.db), BOMB, "bomb.pdf", user_id="u")
+    sub = await submit_pdf(app.queue, DocumentStore(app.db), bomb_pdf(), "bomb.pdf", user_id="u")
     stop = asyncio.Event()
     worker = asyncio.create_task(app.new_worker().run(stop))
     try:
@@ -96,7 +98,7 @@ def test_cancel_from_another_process_says_what_was_saved(
 ) -> None:
     env = cli_env(tmp_path / "home", SCHOOLX_HEARTBEAT_S="0.5", SCHOOLX_TEXT_WORKERS="1")
     bomb = tmp_path / "bomb.pdf"
-    bomb.write_bytes(BOMB)
+    bomb.write_bytes(bomb_pdf())
     task_id = str(as_json(schoolx(env, "submit", str(bomb), "--json"))[0]["task"])
     worker = spawn(env, tmp_path / "worker.log", "worker")
     try:

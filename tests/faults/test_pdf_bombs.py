@@ -21,9 +21,14 @@ from tests.faults.test_cancel import wait_busy
 from tests.integration.test_pdf_handler import SAMPLES
 from tests.support.bomb_pdf import shared_stream_bomb
 
+
 # Each page asks the reader to parse about 2 MB of text operators: seconds per page.
-SHARED = shared_stream_bomb(300, 2_000_000)
-DISTINCT = shared_stream_bomb(40, 2_000_000, distinct=True)
+def shared() -> bytes:
+    return shared_stream_bomb(300, 2_000_000)
+
+
+def distinct() -> bytes:
+    return shared_stream_bomb(40, 2_000_000, distinct=True)
 
 
 async def run_all(
@@ -49,7 +54,7 @@ async def worker(app: App) -> AsyncIterator[asyncio.Task[None]]:
 
 
 async def test_a_stream_shared_by_300_pages_is_parsed_once(app: App, worker: object) -> None:
-    [bomb] = await run_all(app, PdfSettings(text_workers=2), [("bomb.pdf", SHARED, "mallory")])
+    [bomb] = await run_all(app, PdfSettings(text_workers=2), [("bomb.pdf", shared(), "mallory")])
     done = await asyncio.wait_for(app.queue.wait(bomb.id), 120)  # 300 parses: ~10 minutes
     assert done.status is TaskStatus.COMPLETED, done.error
     skipped = done.result["skipped_pages"]
@@ -58,7 +63,7 @@ async def test_a_stream_shared_by_300_pages_is_parsed_once(app: App, worker: obj
 
 async def test_a_slow_document_stops_at_its_deadline(app: App, worker: object) -> None:
     settings = PdfSettings(text_workers=2, document_timeout_s=8, job_budget_s=1)
-    [bomb] = await run_all(app, settings, [("slow.pdf", DISTINCT, "mallory")])
+    [bomb] = await run_all(app, settings, [("slow.pdf", distinct(), "mallory")])
     done = await asyncio.wait_for(app.queue.wait(bomb.id), 120)  # 40 x ~3.5 s otherwise
     pages = await DocumentStore(app.db).load_pages(int(bomb.payload["document_id"]))
     late = [p.page for p in pages if p.skipped == "not read: the document took longer than 8s"]
@@ -69,7 +74,7 @@ async def test_a_slow_document_stops_at_its_deadline(app: App, worker: object) -
 
 async def test_a_huge_document_does_not_keep_small_ones_waiting(app: App, worker: object) -> None:
     settings = PdfSettings(text_workers=2, job_budget_s=1)
-    [bomb] = await run_all(app, settings, [("slow.pdf", DISTINCT, "mallory")])
+    [bomb] = await run_all(app, settings, [("slow.pdf", distinct(), "mallory")])
     await wait_busy(psutil.Process(os.getpid()))  # its jobs hold both pool processes
     small = (SAMPLES / "table.pdf").read_bytes()
     sub = await submit_pdf(app.queue, DocumentStore(app.db), small, "t.pdf", user_id="bob")
@@ -80,7 +85,7 @@ async def test_a_huge_document_does_not_keep_small_ones_waiting(app: App, worker
 
 
 async def test_more_pages_than_the_cap_are_refused(app: App, worker: object) -> None:
-    [bomb] = await run_all(app, PdfSettings(max_pages=100), [("big.pdf", SHARED, "mallory")])
+    [bomb] = await run_all(app, PdfSettings(max_pages=100), [("big.pdf", shared(), "mallory")])
     done = await asyncio.wait_for(app.queue.wait(bomb.id), 60)
     assert done.status is TaskStatus.FAILED
     assert done.error == "big.pdf: 300 pages, more than the limit of 100 (SCHOOLX_MAX_PAGES)"

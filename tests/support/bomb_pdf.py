@@ -6,6 +6,7 @@ reader to parse the whole stream: pages x stream bytes of work from a few kiloby
 
 from __future__ import annotations
 
+import functools
 import io
 import zlib
 
@@ -13,9 +14,11 @@ from pypdf import PdfWriter
 from pypdf.generic import DictionaryObject, NameObject, NumberObject, StreamObject
 
 
+@functools.cache
 def shared_stream_bomb(pages: int, stream_bytes: int, *, distinct: bool = False) -> bytes:
     """``pages`` pages whose /Contents is one stream of about ``stream_bytes`` bytes of
-    text-showing operators (``distinct``: a stream of its own for each page)."""
+    text-showing operators (``distinct``: a stream of its own for each page). Seconds to
+    make: made when a test first asks (not when the tests are collected), then kept."""
     font = DictionaryObject(
         {
             NameObject("/Type"): NameObject("/Font"),
