@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -71,8 +72,32 @@ async def _reset_pg(url: str) -> None:
         await db.dispose()
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database as open_app leaves a new one (migrated), made once per session:
+    tests that need an app, not the migrations, start from a copy (see use_migrated)."""
+    path = tmp_path_factory.mktemp("migrated") / "migrated.db"
+
+    async def make() -> None:
+        made = await open_app(f"sqlite:///{path}", FAST)
+        await made.close()
+
+    asyncio.run(make())
+    return path
+
+
+def use_migrated(db_url: str, migrated: Path) -> None:
+    """Copy the migrated database to ``db_url``'s path when that is a SQLite file not yet
+    made: the same start as migrating it, without the cost."""
+    if db_url.startswith("sqlite:///"):
+        target = Path(db_url.removeprefix("sqlite:///"))
+        if not target.exists():
+            shutil.copyfile(migrated, target)
+
+
 @pytest.fixture
-async def app(db_url: str) -> AsyncIterator[App]:
+async def app(db_url: str, migrated_sqlite: Path) -> AsyncIterator[App]:
+    use_migrated(db_url, migrated_sqlite)
     app = await open_app(db_url, FAST)
     register(app.handlers)
     yield app

@@ -24,6 +24,7 @@ from models.tables import School
 from models.users import UserStore
 from schoolx.app import open_app
 from schoolx.web import create_app, request_shutdown
+from tests.conftest import use_migrated
 from tests.support.pdfs import directory_pdf as directory_pdf  # used by the web tests
 
 T = TypeVar("T")
@@ -107,15 +108,17 @@ async def open_api(db_url: str, *, start_worker: bool) -> AsyncIterator[Api]:
 
 
 @pytest.fixture
-async def api(db_url: str) -> AsyncIterator[Api]:
+async def api(db_url: str, migrated_sqlite: Path) -> AsyncIterator[Api]:
     """The app with its queue worker, called in-process through ASGI."""
+    use_migrated(db_url, migrated_sqlite)
     async for opened in open_api(db_url, start_worker=True):
         yield opened
 
 
 @pytest.fixture
-async def api_no_worker(db_url: str) -> AsyncIterator[Api]:
+async def api_no_worker(db_url: str, migrated_sqlite: Path) -> AsyncIterator[Api]:
     """The app without a worker: tasks stay pending (limits, conflicts)."""
+    use_migrated(db_url, migrated_sqlite)
     async for opened in open_api(db_url, start_worker=False):
         yield opened
 
@@ -164,8 +167,9 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(db_url: str) -> Iterator[LiveServer]:
+def live_server(db_url: str, migrated_sqlite: Path) -> Iterator[LiveServer]:
     """uvicorn on a free loopback port, in a thread, with the worker running."""
+    use_migrated(db_url, migrated_sqlite)
     port = free_port()
     app = create_app(db_url)
     config = uvicorn.Config(
