@@ -239,7 +239,7 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(tmp_path: Path) -> 
         assert len(tasks) == len(files)  # every file queued exactly once
 
 
-def wait_for(check: object, timeout: float = 120) -> None:
+def wait_for(check: object, timeout: float = 300) -> None:
     """Poll ``check`` until it holds; the timeout only guards against a hang."""
     assert callable(check)
     deadline = time.monotonic() + timeout
