@@ -34,13 +34,14 @@ class SlowExtractor:
     async def extract(self, chunk: Chunk) -> ChunkResult:
         global _started
         _started += 1
+        number = _started  # this chunk's place: others begin while it sleeps
         path = os.environ.get("SCHOOLX_TEST_COUNTER")
         if path:
             with open(path, "a", encoding="utf-8") as f:
                 f.write(f"chunk {chunk.page} {chunk.index}\n")
         await asyncio.sleep(float(os.environ.get("SCHOOLX_TEST_CHUNK_DELAY_S", "0.2")))
         hold_after = os.environ.get("SCHOOLX_TEST_HOLD_AFTER")
-        if hold_after is not None and _started > int(hold_after):
+        if hold_after is not None and number > int(hold_after):
             release = Path(os.environ["SCHOOLX_TEST_RELEASE"])
             while not release.exists():  # a cancel interrupts this wait
                 await asyncio.sleep(0.05)
