@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, TextClause, desc, func, select
+from sqlalchemy import ColumnElement, Connection, Table, TextClause, desc, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from models.db import Database
+from models.db import Database, run_read
 from models.paging import Page, check_window
 from models.school_pairs import PENDING
 from models.school_search import Query
@@ -76,11 +76,17 @@ async def find(
             query = query.join(hits, hits.c.id == schools.c.id)
             score = hits.c.score
         order = [*search.ranks(), desc(score), *order]
-    async with db.read.connect() as conn:
-        total = await _count(conn, query.with_only_columns(schools.c.id).where(*where))
-        rows = await conn.execute(query.where(*where).order_by(*order).limit(limit).offset(offset))
-        found = [school_info(r) for r in rows]
-    return Page(found, total, limit, offset)
+    counted = select(func.count()).select_from(
+        query.with_only_columns(schools.c.id).where(*where).subquery()
+    )
+    page = query.where(*where).order_by(*order).limit(limit).offset(offset)
+
+    def read(conn: Connection) -> Page[SchoolInfo]:
+        # In one thread hop on SQLite (models.db.run_read): the API's list of schools.
+        total = int(conn.execute(counted).scalar_one())
+        return Page([school_info(r) for r in conn.execute(page)], total, limit, offset)
+
+    return await run_read(db, read)
 
 
 async def count_duplicates(db: Database) -> int:
