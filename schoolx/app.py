@@ -37,10 +37,17 @@ class App:
         return worker
 
     async def close(self) -> None:
-        for hook in reversed(self.on_close):
-            await hook()
-        await self.store.close()
-        await self.db.dispose()
+        """Run every close step even when one fails (a full disk fails several): a database
+        left undisposed leaves aiosqlite threads that print tracebacks after the loop ends.
+        The first failure is raised once all steps ran."""
+        first: BaseException | None = None
+        for step in [*reversed(self.on_close), self.store.close, self.db.dispose]:
+            try:
+                await step()
+            except Exception as exc:
+                first = first or exc
+        if first is not None:
+            raise first
 
 
 async def open_app(

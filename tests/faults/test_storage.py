@@ -89,3 +89,23 @@ def test_full_disk_stops_the_run_with_one_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "disk" in one_clean_line(result.stderr)
     assert len(list(inbox.iterdir())) >= 1  # what was not done is still there
+
+
+async def test_closing_runs_every_step_when_one_fails(tmp_path: Path) -> None:
+    from schoolx.app import open_app
+
+    app = await open_app(f"sqlite:///{tmp_path / 'x.db'}")
+    ran: list[str] = []
+
+    async def last() -> None:
+        ran.append("last")
+
+    async def fails() -> None:
+        raise OSError("No space left on device")
+
+    app.on_close += [last, fails]  # closed in reverse: fails first
+    pool = app.db.write.pool
+    with pytest.raises(OSError, match="No space"):
+        await app.close()
+    assert ran == ["last"]
+    assert app.db.write.pool is not pool  # disposed: the engine let its connections go
