@@ -234,14 +234,13 @@ def test_task_buttons_per_status(
     browser.find_element(By.ID, "upload-file").send_keys(str(broken))
     browser.find_element(By.ID, "upload-submit").click()
     failed = (By.XPATH, "//tr[td[contains(@class,'task-status') and text()='failed']]")
-    # a hang guard, not a speed limit: the gate runs four suites at once on two cores
-    wait(browser, 120).until(ec.presence_of_element_located(failed))
+    wait(browser).until(ec.presence_of_element_located(failed))
     retry = browser.find_element(*failed).find_element(By.CSS_SELECTOR, "button.task-retry")
     for status, buttons in shown_actions(browser):
         assert buttons == RULE.get(status, []), (status, buttons)
     retry.click()
     wait(browser).until(ec.staleness_of(retry))  # the retried task's buttons were redrawn
-    wait(browser, 120).until(ec.presence_of_element_located(failed))  # fails again: same bytes
+    wait(browser).until(ec.presence_of_element_located(failed))  # fails again: same bytes
     for status, buttons in shown_actions(browser):
         assert buttons == RULE.get(status, []), (status, buttons)
     browser.get(live_server.url + "/")  # the server's rendering follows the same rule
