@@ -1,5 +1,1 @@
-"""The ``schoolx`` command."""
-
-from schoolx.cli.main import main
-
-__all__ = ["main"]
+"""The ``schoolx`` command: ``schoolx.cli.entry.main`` runs it, ``schoolx.cli.main.app`` is it."""

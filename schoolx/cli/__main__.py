@@ -1,4 +1,4 @@
-from schoolx.cli import main
+from schoolx.cli.entry import main
 
 if __name__ == "__main__":  # spawned pool processes import __main__ too
     main()

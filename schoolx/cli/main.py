@@ -253,7 +253,3 @@ async def run(
         failed = await print_summary(rt, report)
     if once and failed:
         raise typer.Exit(2)
-
-
-def main() -> None:
-    app()

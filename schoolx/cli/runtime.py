@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING
 
 from pipeline.errors import ConfigError
+from schoolx.cli import startup
 
 if TYPE_CHECKING:
     from handlers.submit import Submission
@@ -81,6 +82,7 @@ async def open_runtime(
 
             install_pdf_handler(app)
         load_plugins(app, plugins)
+        startup.started()
         yield Runtime(app)
     finally:
         await app.close()

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from schoolx.cli import startup
 from schoolx.cli.common import command, state
 from schoolx.cli.output import line, table
 
@@ -73,6 +74,7 @@ async def serve(
     from schoolx.web import create_app, request_shutdown
 
     web_app = create_app(state.db_url)
+    startup.started()
 
     class Server(uvicorn.Server):
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:

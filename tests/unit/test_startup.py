@@ -4,6 +4,7 @@ which heavy modules it found loaded; the times are measured by ``bench/startup.p
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -93,3 +94,48 @@ def test_listing_tasks_opens_the_database_only(tmp_path: Path) -> None:
     )
     assert upgraded.returncode == 0, upgraded.stderr
     assert loaded_after(run_cli("tasks"), [*HEAVY, "aiosqlite"], env) == ["aiosqlite"]
+
+
+GC_PROBE = """
+import asyncio, gc, json
+from schoolx.cli import startup
+from schoolx.cli.runtime import open_runtime
+
+startup.starting()
+starting = gc.get_threshold()
+
+async def inside() -> tuple[int, ...]:
+    async with open_runtime({url!r}, existing=True):
+        return gc.get_threshold()
+
+print(json.dumps([starting, asyncio.run(inside()), gc.get_threshold()]))
+"""
+
+
+def test_collection_is_rare_only_while_a_command_starts(tmp_path: Path) -> None:
+    """Start-up defers garbage collection (schoolx/cli/startup.py); a worker or server
+    must collect as usual once its runtime is open, or a long run would grow."""
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    env = dict(os.environ) | {"SCHOOLX_DATABASE_URL": url}
+    subprocess.run(
+        [sys.executable, "-m", "schoolx.cli", "db", "upgrade"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", GC_PROBE.format(url=url)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    starting, running, after = json.loads(done.stdout.splitlines()[-1])
+    normal = list(gc.get_threshold())  # this interpreter never changed its own
+    assert starting[0] > 10 * normal[0]
+    assert running == normal
+    assert after == normal
