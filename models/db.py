@@ -134,12 +134,16 @@ def run_sync_transaction(db: Database, fn: Callable[[Connection], T]) -> Awaitab
     return asyncio.to_thread(work)
 
 
-async def run_read(db: Database, fn: Callable[[Connection], T]) -> T:
+async def run_read(db: Database, fn: Callable[[Connection], T], *, inline: bool = False) -> T:
     """Run ``fn`` with a read connection (no transaction is left open).
 
-    On SQLite, whole in one thread on a synchronous engine: aiosqlite hops to its thread
-    and back for each connect, BEGIN, execute, fetch, cursor close and rollback, and those
-    hops were most of the cost of an API read under concurrent clients (``bench.api``).
+    On SQLite, on a synchronous engine: aiosqlite hops to its thread and back for each
+    connect, BEGIN, execute, fetch, cursor close and rollback, and those hops were most of
+    the cost of an API read under concurrent clients. Whole in one hop to a thread, so the
+    event loop stays free while SQLite works; or, with ``inline``, on the loop's own thread:
+    for reads an index bounds to about a millisecond (a row by key, a page near the start
+    of a list), the hop and the GIL contention with the thread cost more than the read
+    (``bench.api``: server CPU per request and p50 both fell by about a third).
     On PostgreSQL, asyncpg needs no thread: ``fn`` runs on the async engine.
     """
     sync_read = db.sync_read
@@ -151,7 +155,7 @@ async def run_read(db: Database, fn: Callable[[Connection], T]) -> T:
         with sync_read.connect() as conn:
             return fn(conn)
 
-    return await asyncio.to_thread(work)
+    return work() if inline else await asyncio.to_thread(work)
 
 
 def open_database(url: str) -> Database:

@@ -93,7 +93,8 @@ class UserStore:
         if not token:
             return None
         query = select(users.c.id, users.c.revoked).where(users.c.token_hash == hash_token(token))
-        row = await run_read(self.db, lambda conn: conn.execute(query).first())
+        # One row by a unique index: on the event loop (models.db.run_read).
+        row = await run_read(self.db, lambda conn: conn.execute(query).first(), inline=True)
         if row is None or row.revoked:
             return None
         return str(row.id)

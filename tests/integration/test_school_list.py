@@ -1,0 +1,104 @@
+"""Lists of schools by name on both databases: statements built once per filter shape must
+take each call's values, pages near the start read on the event loop, and on SQLite a page
+walks the name index instead of sorting the table (migration 0010)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection
+from sqlalchemy.dialects import sqlite
+
+from models.db import Database, open_database, run_read
+from models.documents import DocumentStore
+from models.migrate import upgrade
+from models.school_list import INLINE_OFFSET, Shape, by_name
+from models.schools import SchoolStore
+from schoolx.app import App
+from tests.support.seed import seed, town
+
+PLACES = [
+    town("Adams Elementary", "Salem"),
+    town("Baker Middle School", "Portland"),
+    town("Carver High School", "Salem", region="WA"),
+    town("Dunbar Academy", "Portland", region="WA"),
+]
+
+
+@pytest.fixture
+async def seeded(app: App) -> AsyncIterator[tuple[SchoolStore, list[int]]]:
+    """The schools, and the ids of the two documents they came from (3 and 1 schools)."""
+    store = SchoolStore(app.db)
+    first = await seed(DocumentStore(app.db), store, PLACES[:3], filename="a.pdf")
+    second = await seed(DocumentStore(app.db), store, PLACES[3:], filename="b.pdf")
+    yield store, [first, second]
+
+
+async def names(store: SchoolStore, **filters: object) -> tuple[list[str], int]:
+    page = await store.find(**filters)  # type: ignore[arg-type]
+    return [s.name for s in page.items], page.total
+
+
+async def test_one_statement_per_shape_takes_each_calls_values(
+    seeded: tuple[SchoolStore, list[int]],
+) -> None:
+    schools, (first, second) = seeded
+    # The same shapes again and again with other values: nothing of a first call stays.
+    assert await names(schools, city="salem") == (["Adams Elementary", "Carver High School"], 2)
+    assert await names(schools, city="Portland") == (["Baker Middle School", "Dunbar Academy"], 2)
+    assert await names(schools, region="wa", city="salem") == (["Carver High School"], 1)
+    assert await names(schools, region="OR", city="salem") == (["Adams Elementary"], 1)
+    assert await names(schools, limit=2, offset=1) == (
+        ["Baker Middle School", "Carver High School"],
+        4,
+    )
+    assert await names(schools, limit=3, offset=3) == (["Dunbar Academy"], 4)
+    assert (await names(schools, document_ids=[first]))[1] == 3
+    assert (await names(schools, document_ids=[second]))[1] == 1
+    assert await names(schools, status="approved") == ([], 0)
+    assert (await names(schools, status="pending"))[1] == 4
+
+
+async def test_a_page_past_the_end_still_counts(seeded: tuple[SchoolStore, list[int]]) -> None:
+    schools, _ = seeded
+    assert await names(schools, offset=INLINE_OFFSET + 1) == ([], 4)
+    assert await names(schools, city="salem", offset=10) == ([], 2)
+
+
+async def test_bounded_reads_run_on_the_event_loop(app: App) -> None:
+    def thread_name(conn: Connection) -> str:
+        return threading.current_thread().name
+
+    loop_thread = threading.current_thread().name
+    assert await run_read(app.db, thread_name, inline=True) == loop_thread
+    elsewhere = await run_read(app.db, thread_name)
+    if app.db.dialect == "sqlite":  # asyncpg needs no thread: both run on the loop
+        assert elsewhere != loop_thread
+
+
+async def test_a_page_walks_the_name_index_on_sqlite(tmp_path: Path) -> None:
+    """An SQLite query plan (PostgreSQL plans by its statistics, so not there)."""
+    db = open_database(f"sqlite:///{tmp_path / 'plan.db'}")
+    try:
+        await upgrade(db)
+        await page_plans(db)
+    finally:
+        await db.dispose()
+
+
+async def page_plans(db: Database) -> None:
+    for shape in [Shape(False, False, False, False), Shape(True, False, False, False)]:
+        page = by_name(shape).page.params(status="merged", limit=50, offset=0)
+        sql = str(page.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
+
+        def plan(conn: Connection, sql: str = sql) -> str:
+            return " | ".join(
+                str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)
+            )
+
+        found = await run_read(db, plan)
+        assert "ix_schools_" in found, found
+        assert "TEMP B-TREE" not in found, found
