@@ -16,14 +16,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from handlers.reader.headers import Role, fold, header_role
 from handlers.reader.layout import Cell, Line
-from handlers.reader.lexicon import (
-    DISTRICT_NAME,
-    SCHOOL_WORD,
-    Role,
-    fold,
-    header_role,
-)
+from handlers.reader.lexicon import DISTRICT_NAME, SCHOOL_WORD
 from handlers.reader.recognise import Kind, is_phone, kind_of, letters
 
 _MIN_HEADER_CELLS = 2

@@ -1,13 +1,11 @@
 """Words that name a label or a heading, or say what a line is, in English, Spanish,
-Portuguese, French and German; column header words are in ``headers`` (re-exported here).
+Portuguese, French and German; column header words and their roles are in ``headers``.
 Hints only: the content decides where it disagrees (see ``recognise`` and ``tables``).
 """
 
 from __future__ import annotations
 
 import re
-
-from handlers.reader.headers import Role, fold, header_role
 
 # Words that say a line is a school, in the five languages (and common abbreviations).
 SCHOOL_WORD = re.compile(
@@ -64,9 +62,3 @@ NAME_LABEL = re.compile(
     r"[ée]cole|nom\s+de\s+l['’][ée]cole|[ée]tablissement|schule|schulname)\s*:\s*(?=\S)",
     re.IGNORECASE,
 )
-
-__all__ = [
-    "Role",
-    "fold",
-    "header_role",
-]

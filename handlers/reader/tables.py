@@ -21,13 +21,9 @@ from handlers.reader.columns import (
     place,
     type_columns,
 )
+from handlers.reader.headers import Role, fold
 from handlers.reader.layout import Line
-from handlers.reader.lexicon import (
-    CONTEXT_HEADING,
-    TOTAL_WORD,
-    Role,
-    fold,
-)
+from handlers.reader.lexicon import CONTEXT_HEADING, TOTAL_WORD
 from handlers.reader.recognise import Kind, is_grades, is_phone, kind_of, letters
 from handlers.rules_fields import parse_csz
 

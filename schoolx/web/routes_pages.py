@@ -6,6 +6,7 @@ JavaScript except for the live progress bars.
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
@@ -81,15 +82,19 @@ async def index(
     last_event_id = await rt.app.store.latest_event_id()
     tasks = await rt.app.store.list_tasks(user_id=user, limit=TASKS_SHOWN)
     filters = {"q": q, "region": region, "city": city, "status": status}
-    search = {
-        "text_query": q or None,
-        "region": region or None,
-        "city": city or None,
-        "status": check_status(status),
-    }
-    total = await rt.schools.count(**search)
-    offset = page_offset(offset, total)
-    schools = await rt.schools.search(**search, limit=PAGE_SIZE, offset=offset)
+    find = functools.partial(
+        rt.schools.find,
+        text_query=q or None,
+        region=region or None,
+        city=city or None,
+        status=check_status(status),
+        limit=PAGE_SIZE,
+    )
+    found = await find(offset=offset)
+    last = page_offset(offset, found.total)
+    if last != offset:  # a stale link past the end (after deletions): show the last page
+        found = await find(offset=last)
+    schools, total, offset = found.items, found.total, found.offset
     page = render(
         "index.html",
         user=user,

@@ -14,7 +14,7 @@ from reportlab.pdfgen import canvas
 from domain.records import Chunk, PageText
 from handlers.geometry import Run, layout_text, render
 from handlers.reader.extractor import OfflineReader, read_chunk
-from handlers.reader.lexicon import Role, header_role
+from handlers.reader.headers import Role, header_role
 from handlers.reader.page import Found, read_page
 from handlers.reader.recognise import Kind, is_grades, kind_of
 

@@ -248,6 +248,44 @@ def test_task_buttons_per_status(
         assert buttons == RULE.get(status, []), (status, buttons)
 
 
+# The upload's reply held back until a task row has turned "failed" by its events, as a slow
+# network can deliver them: the reply's snapshot ("pending") is then older than the row.
+HOLD_UPLOAD_REPLY = """
+const original = window.fetch;
+const failed = () => [...document.querySelectorAll("#task-rows .task-status")]
+  .filter((td) => td.textContent === "failed").length;
+const before = failed();
+window.fetch = async (url, options) => {
+  const response = await original(url, options);
+  if (url === "/documents") {
+    await new Promise((resolve) => {
+      const poll = () => (failed() > before ? resolve() : setTimeout(poll, 20));
+      poll();
+    });
+  }
+  return response;
+};
+"""
+
+
+def test_an_upload_reply_overtaken_by_events_keeps_their_status(
+    live_server: LiveServer, browser: WebDriver, tmp_path: Path
+) -> None:
+    sign_in(browser, live_server, live_server.token("alice"))
+    browser.execute_script(HOLD_UPLOAD_REPLY)
+    broken = tmp_path / "overtaken.pdf"
+    broken.write_bytes(b"%PDF-1.4\n" + b"overtaken by its events\n" * 50)
+    browser.find_element(By.ID, "upload-file").send_keys(str(broken))
+    browser.find_element(By.ID, "upload-submit").click()
+    status = browser.find_element(By.ID, "upload-status")
+    wait(browser).until(lambda d: "task" in status.text)  # the reply has been shown
+    task_id = re.search(r"task (\d+)", status.text)
+    assert task_id, status.text
+    row = browser.find_element(By.ID, f"task-{task_id.group(1)}")
+    assert row.find_element(By.CSS_SELECTOR, ".task-status").text == "failed"
+    assert row.find_element(By.CSS_SELECTOR, ".file").text == "overtaken.pdf"
+
+
 def test_drop_a_file_to_upload(live_server: LiveServer, browser: WebDriver) -> None:
     sign_in(browser, live_server, live_server.token("alice"))
     data = base64.b64encode(SAMPLE.read_bytes()).decode()

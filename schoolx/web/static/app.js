@@ -75,9 +75,17 @@
     cell(row, "task-percent").textContent = v + "%";
   }
 
-  function showTask(task) {
+  // Events applied per task. A task read by fetch (the upload's reply, a retry's, a
+  // refresh) is a snapshot taken while events kept coming: one that events overtook would
+  // put back an older status (the upload's "pending" after the event said "failed"), and no
+  // event would come to correct it. Such a snapshot gives the file name only.
+  const eventsSeen = new Map();
+  const seen = (id) => eventsSeen.get(id) || 0;
+
+  function showTask(task, since) {
     const row = rowFor(task.id);
     cell(row, "file").textContent = task.filename || "";
+    if (seen(task.id) !== since) return;
     setStatus(row, task.status);
     cell(row, "task-stage").textContent = task.stage || "";
     cell(row, "task-note").textContent = task.error || "";
@@ -85,8 +93,9 @@
   }
 
   async function refreshTask(id) {
+    const since = seen(id);
     const response = await fetch("/tasks/" + id);
-    if (response.ok) showTask(await response.json());
+    if (response.ok) showTask(await response.json(), since);
   }
 
   const HANDLERS = {
@@ -120,6 +129,7 @@
     const event = JSON.parse(message.data);
     const known = rows.has(event.task_id);
     const row = rowFor(event.task_id);
+    eventsSeen.set(event.task_id, seen(event.task_id) + 1);
     const handle = HANDLERS[event.type];
     if (handle) handle(row, event.data || {});
     if (!known) refreshTask(event.task_id);  // a task from elsewhere (another tab, the CLI)
@@ -146,7 +156,7 @@
       status.textContent = "Refused (" + response.status + "): " + (body.detail || response.statusText);
       return;
     }
-    showTask(body);
+    showTask(body, 0);  // a new task: any event about it is newer than this reply
     status.textContent = body.duplicate
       ? "Already submitted before: task " + body.id
       : "Queued as task " + body.id;
@@ -175,10 +185,11 @@
 
   async function taskAction(button) {
     const action = button.classList.contains("task-cancel") ? "cancel" : "retry";
-    const id = button.dataset.taskId;
+    const id = Number(button.dataset.taskId);
+    const since = seen(id);
     const response = await fetch("/tasks/" + id + "/" + action, { method: "POST" });
     const body = await response.json().catch(() => ({}));
-    if (response.ok) showTask(body);
+    if (response.ok) showTask(body, since);
     else document.getElementById("upload-status").textContent = String(body.detail || response.statusText);
   }
 
