@@ -80,7 +80,9 @@ def test_help_loads_nothing_heavy() -> None:
     assert loaded_after(run_cli("task", "--help"), HEAVY + DATABASE) == []
 
 
-def test_listing_tasks_opens_the_database_only(tmp_path: Path) -> None:
+def current_database(tmp_path: Path) -> tuple[str, dict[str, str]]:
+    """A current SQLite database made by ``schoolx db upgrade``: its URL, and an
+    environment naming it."""
     url = f"sqlite:///{tmp_path / 'x.db'}"
     env = dict(os.environ) | {"SCHOOLX_DATABASE_URL": url}
     upgraded = subprocess.run(
@@ -93,6 +95,11 @@ def test_listing_tasks_opens_the_database_only(tmp_path: Path) -> None:
         check=False,
     )
     assert upgraded.returncode == 0, upgraded.stderr
+    return url, env
+
+
+def test_listing_tasks_opens_the_database_only(tmp_path: Path) -> None:
+    _, env = current_database(tmp_path)
     assert loaded_after(run_cli("tasks"), [*HEAVY, "aiosqlite"], env) == ["aiosqlite"]
 
 
@@ -115,16 +122,7 @@ print(json.dumps([starting, asyncio.run(inside()), gc.get_threshold()]))
 def test_collection_is_rare_only_while_a_command_starts(tmp_path: Path) -> None:
     """Start-up defers garbage collection (schoolx/cli/startup.py); a worker or server
     must collect as usual once its runtime is open, or a long run would grow."""
-    url = f"sqlite:///{tmp_path / 'x.db'}"
-    env = dict(os.environ) | {"SCHOOLX_DATABASE_URL": url}
-    subprocess.run(
-        [sys.executable, "-m", "schoolx.cli", "db", "upgrade"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        timeout=120,
-        check=True,
-    )
+    url, _ = current_database(tmp_path)
     done = subprocess.run(
         [sys.executable, "-c", GC_PROBE.format(url=url)],
         cwd=ROOT,
