@@ -91,10 +91,14 @@ async def wait_running(app: App, task_id: int) -> TaskInfo:
 
 
 async def worker_running_task(
-    app: App, db_url: str, tmp_path: Path, seconds: float
+    app: App, db_url: str, tmp_path: Path, seconds: float, until: Path | None = None
 ) -> tuple[TaskInfo, subprocess.Popen[bytes]]:
-    """A task of ``seconds``, running in a worker process of its own (lease 30 s)."""
-    info = await app.queue.enqueue("sleep", {"seconds": seconds}, user_id="u")
+    """A task of ``seconds`` (or until the file ``until`` exists), running in a worker
+    process of its own (lease 30 s)."""
+    payload: dict[str, Any] = {"seconds": seconds}
+    if until is not None:
+        payload["until"] = str(until)
+    info = await app.queue.enqueue("sleep", payload, user_id="u")
     proc = start_worker(db_url, worker_env(tmp_path / "counter.txt", SCHOOLX_LEASE_S="30"))
     try:
         return await wait_running(app, info.id), proc
@@ -106,11 +110,15 @@ async def worker_running_task(
 async def test_live_worker_keeps_its_lease_and_its_attempt(
     app: App, db_url: str, tmp_path: Path
 ) -> None:
-    info, proc = await worker_running_task(app, db_url, tmp_path, 2)
+    release = tmp_path / "release"
+    info, proc = await worker_running_task(app, db_url, tmp_path, 300, until=release)
     try:
         async with stopped_and_aged(app, proc, [(Task, "lease_expires_at", info.id)]):
-            # Another process sweeps: the lease ran out, but its holder is alive.
+            # Another process sweeps: the lease ran out, but its holder is alive. The task
+            # runs until the file exists, so it is surely still running here.
+            assert (await app.queue.get(info.id)).status is TaskStatus.PROCESSING
             assert await app.store.recover_expired() == []
+        release.touch()
         done = await app.queue.wait(info.id)
     finally:
         stop_all([proc])

@@ -77,10 +77,14 @@ async def test_a_huge_document_does_not_keep_small_ones_waiting(app: App, worker
     [bomb] = await run_all(app, settings, [("slow.pdf", distinct(), "mallory")])
     await wait_busy(psutil.Process(os.getpid()))  # its jobs hold both pool processes
     small = (SAMPLES / "table.pdf").read_bytes()
-    sub = await submit_pdf(app.queue, DocumentStore(app.db), small, "t.pdf", user_id="bob")
-    # Behind jobs of 25 pages it would wait ~90 s; it takes seconds even on a busy machine.
-    done = await asyncio.wait_for(app.queue.wait(sub.task.id), 60)
+    docs = DocumentStore(app.db)
+    sub = await submit_pdf(app.queue, docs, small, "t.pdf", user_id="bob")
+    done = await asyncio.wait_for(app.queue.wait(sub.task.id), 600)  # a hang guard
+    read = await docs.stored_pages(int(bomb.payload["document_id"]))
     assert done.status is TaskStatus.COMPLETED, done.error
+    # Counted in the bomb's pages, not in seconds, so a busy machine changes nothing: behind
+    # its whole jobs (pages 1-25 and 26-40) the small file would wait for one of them to end.
+    assert len(read) < 15, sorted(read)
     assert (await app.queue.get(bomb.id)).status is TaskStatus.PROCESSING
 
 

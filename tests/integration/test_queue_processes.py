@@ -11,7 +11,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
+from models.tables import Worker
 from pipeline.store import EventType, TaskStatus
 from schoolx.app import App, open_app
 from tests.conftest import FAST
@@ -54,17 +56,22 @@ async def test_three_processes_never_exceed_the_limits(tmp_path: Path) -> None:
     app = await open_app(url, FAST)
     counter = tmp_path / "counter.txt"
     try:
-        for i in range(200):
-            await app.store.enqueue(
-                "sleep",
-                f"user{i % 4}",
-                {"seconds": 0.02 + (i % 5) / 100},
-                max_attempts=3,
-                max_active_per_user=1000,
-            )
-        procs = [start_worker(url, worker_env(counter)) for _ in range(3)]
+        # A long lease: this test is about the limits, and a busy machine can delay a
+        # heartbeat past the usual test lease of 2 s (a task would then run twice).
+        procs = [start_worker(url, worker_env(counter, SCHOOLX_LEASE_S="60")) for _ in range(3)]
         try:
-            await wait_until_done(app, 200, timeout_s=120)
+            # All three are up before there is work: the tasks take ~1 s in all, less than
+            # a worker process may need to start on a busy machine.
+            await wait_for_workers(app, 3)
+            for i in range(200):
+                await app.store.enqueue(
+                    "sleep",
+                    f"user{i % 4}",
+                    {"seconds": 0.02 + (i % 5) / 100},
+                    max_attempts=3,
+                    max_active_per_user=1000,
+                )
+            await wait_until_done(app, 200, timeout_s=300)
         finally:
             stop_all(procs)
         events = await all_events(app)
@@ -115,6 +122,20 @@ async def wait_until_done(app: App, n: int, timeout_s: float) -> None:
             if counts.get("completed", 0) + counts.get("failed", 0) >= n:
                 return
             await asyncio.sleep(0.2)
+
+    await asyncio.wait_for(poll(), timeout_s)
+
+
+async def wait_for_workers(app: App, n: int, timeout_s: float = 300) -> None:
+    """Until ``n`` worker processes have registered (a hang guard, not a time limit)."""
+
+    async def poll() -> None:
+        while True:
+            async with app.db.read.connect() as conn:
+                found = (await conn.execute(select(func.count()).select_from(Worker))).scalar()
+            if found is not None and found >= n:
+                return
+            await asyncio.sleep(0.1)
 
     await asyncio.wait_for(poll(), timeout_s)
 

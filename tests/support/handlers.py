@@ -43,10 +43,20 @@ async def staged(ctx: TaskContext) -> dict[str, Any]:
 
 
 async def sleeper(ctx: TaskContext) -> dict[str, float]:
+    """Sleeps ``seconds``; with ``until`` (a file path), only until that file exists, so a
+    test decides when the task ends whatever the machine's speed (``seconds`` then only
+    guards against a test that never makes the file)."""
     seconds = float(ctx.payload.get("seconds", 0.1))
     count(ctx.task.id, "sleep")
-    await asyncio.sleep(seconds)
-    return {"slept": seconds}
+    until = ctx.payload.get("until")
+    if until is None:
+        await asyncio.sleep(seconds)
+        return {"slept": seconds}
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    while not os.path.exists(until) and loop.time() - began < seconds:
+        await asyncio.sleep(0.05)
+    return {"slept": round(loop.time() - began, 2)}
 
 
 async def flaky(ctx: TaskContext) -> str:
