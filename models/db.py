@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -174,16 +175,29 @@ def open_database(url: str) -> Database:
     return Database(full, engine, engine, sync_write)
 
 
+def read_json(text: str) -> Any:
+    """``json.loads``, skipped for the empty object and list that most schools hold
+    (identifiers, locked fields): a page of 50 schools decodes 100 of them."""
+    if text == "{}":
+        return {}
+    if text == "[]":
+        return []
+    return json.loads(text)
+
+
 def _open_sqlite(url: str) -> Database:
     path = make_url(url).database
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_S}
-    write = create_async_engine(url, connect_args=connect_args)
-    read = create_async_engine(url, connect_args=connect_args)
+    options: dict[str, Any] = {
+        "connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_S},
+        "json_deserializer": read_json,
+    }
+    write = create_async_engine(url, **options)
+    read = create_async_engine(url, **options)
     sync_url = str(make_url(url).set(drivername="sqlite+pysqlite"))
-    sync_write = create_engine(sync_url, connect_args=connect_args)
-    sync_read = create_engine(sync_url, connect_args=connect_args)
+    sync_write = create_engine(sync_url, **options)
+    sync_read = create_engine(sync_url, **options)
     _tune(write.sync_engine, begin="BEGIN IMMEDIATE")
     _tune(read.sync_engine, begin="BEGIN")
     _tune(sync_write, begin="BEGIN IMMEDIATE")

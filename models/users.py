@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import String, Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.base import utcnow
@@ -23,6 +23,10 @@ from pipeline.errors import ConfigError, NotFoundError
 from pipeline.names import USER_ID_RULE, valid_user_id
 
 users = cast(Table, User.__table__)
+# Built once: every API request checks its token with it (bench.api).
+BY_TOKEN = select(users.c.id, users.c.revoked).where(
+    users.c.token_hash == bindparam("token_hash", type_=String)
+)
 
 
 @dataclass(frozen=True)
@@ -92,9 +96,11 @@ class UserStore:
         """The user id the token belongs to, or None (unknown, revoked, or empty)."""
         if not token:
             return None
-        query = select(users.c.id, users.c.revoked).where(users.c.token_hash == hash_token(token))
+        hashed = {"token_hash": hash_token(token)}
         # One row by a unique index: on the event loop (models.db.run_read).
-        row = await run_read(self.db, lambda conn: conn.execute(query).first(), inline=True)
+        row = await run_read(
+            self.db, lambda conn: conn.execute(BY_TOKEN, hashed).first(), inline=True
+        )
         if row is None or row.revoked:
             return None
         return str(row.id)

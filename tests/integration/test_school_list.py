@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Connection
 from sqlalchemy.dialects import sqlite
 
-from models.db import Database, open_database, run_read
+from models.db import Database, open_database, read_json, run_read
 from models.documents import DocumentStore
 from models.migrate import upgrade
 from models.school_list import INLINE_OFFSET, Shape, by_name
@@ -102,3 +102,16 @@ async def page_plans(db: Database) -> None:
         found = await run_read(db, plan)
         assert "ix_schools_" in found, found
         assert "TEMP B-TREE" not in found, found
+
+
+async def test_empty_json_values_are_fresh_objects(seeded: tuple[SchoolStore, list[int]]) -> None:
+    """``models.db.read_json`` skips json.loads for "{}" and "[]": each row must still get
+    its own dict and list, or changing one school's would change every school's."""
+    schools, _ = seeded
+    first, second = (await schools.find(limit=2)).items
+    assert first.identifiers == {} and first.locked_fields == ()
+    assert read_json("{}") is not read_json("{}")
+    assert read_json("[]") is not read_json("[]")
+    assert read_json('{"nces": "1"}') == {"nces": "1"}
+    first.identifiers["nces"] = "x"
+    assert second.identifiers == {}
