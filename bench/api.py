@@ -168,11 +168,14 @@ async def load(name: str, url: str, token: str, clients: int, requests: int) -> 
                 latencies.append(time.perf_counter() - began)
                 assert response.status_code == 200, response.status_code
 
-    running = [asyncio.create_task(one_client()) for _ in range(clients)]
-    await warm.wait()
-    began = time.perf_counter()
-    go.set()
-    await asyncio.gather(*running)
+    # A group: a client that fails makes the run fail, instead of leaving the others
+    # waiting at the barrier for it.
+    async with asyncio.TaskGroup() as group:
+        for _ in range(clients):
+            group.create_task(one_client())
+        await warm.wait()
+        began = time.perf_counter()
+        go.set()
     return Result(name, time.perf_counter() - began, latencies)
 
 

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from pipeline.errors import ConfigError, NotFoundError
@@ -105,8 +105,10 @@ class Database:
     write: AsyncEngine
     read: AsyncEngine
     sync_write: Engine
-    # SQLite only: a synchronous engine that ``run_read`` uses (None on PostgreSQL).
+    # SQLite only (None on PostgreSQL): the synchronous engines ``run_read`` uses, in a
+    # thread and on the event loop; the second gives up on a lock at once (see run_read).
     sync_read: Engine | None = None
+    inline_read: Engine | None = None
 
     @property
     def dialect(self) -> str:
@@ -119,6 +121,8 @@ class Database:
         self.sync_write.dispose()
         if self.sync_read is not None:
             self.sync_read.dispose()
+        if self.inline_read is not None:
+            self.inline_read.dispose()
 
 
 def run_sync_transaction(db: Database, fn: Callable[[Connection], T]) -> Awaitable[T]:
@@ -136,27 +140,37 @@ def run_sync_transaction(db: Database, fn: Callable[[Connection], T]) -> Awaitab
 
 
 async def run_read(db: Database, fn: Callable[[Connection], T], *, inline: bool = False) -> T:
-    """Run ``fn`` with a read connection (no transaction is left open).
+    """Run ``fn`` with a read connection (no transaction is left open); ``fn`` only reads,
+    so running it twice is harmless.
 
     On SQLite, on a synchronous engine: aiosqlite hops to its thread and back for each
     connect, BEGIN, execute, fetch, cursor close and rollback, and those hops were most of
     the cost of an API read under concurrent clients. Whole in one hop to a thread, so the
-    event loop stays free while SQLite works; or, with ``inline``, on the loop's own thread:
-    for reads an index bounds to about a millisecond (a row by key, a page near the start
-    of a list), the hop and the GIL contention with the thread cost more than the read
-    (``bench.api``: server CPU per request and p50 both fell by about a third).
+    event loop stays free while SQLite works; or, with ``inline``, on the loop's own thread,
+    for reads an index bounds to a few milliseconds (a row by key, a first page): there the
+    hop and the GIL contention with the thread cost more than the read (docs/architecture.md,
+    "Where a read runs"). A WAL reader rarely meets a lock (recovery after a killed writer,
+    a checkpoint), but waiting for one on the loop would stall every request: the inline
+    engine gives up at once and the read waits in a thread instead.
     On PostgreSQL, asyncpg needs no thread: ``fn`` runs on the async engine.
     """
-    sync_read = db.sync_read
+    sync_read, inline_read = db.sync_read, db.inline_read
     if sync_read is None:
         async with db.read.connect() as conn:
             return await conn.run_sync(fn)
+    if inline and inline_read is not None:
+        try:
+            with inline_read.connect() as here:
+                return fn(here)
+        except OperationalError as exc:
+            if "database is locked" not in str(exc).lower():
+                raise
 
     def work() -> T:
         with sync_read.connect() as conn:
             return fn(conn)
 
-    return work() if inline else await asyncio.to_thread(work)
+    return await asyncio.to_thread(work)
 
 
 def open_database(url: str) -> Database:
@@ -202,10 +216,13 @@ def _open_sqlite(url: str) -> Database:
     _tune(read.sync_engine, begin="BEGIN")
     _tune(sync_write, begin="BEGIN IMMEDIATE")
     _tune(sync_read, begin="BEGIN")
-    return Database(url, write, read, sync_write, sync_read)
+    inline_options = options | {"connect_args": {"timeout": 0}}
+    inline_read = create_engine(sync_url, **inline_options)
+    _tune(inline_read, begin="BEGIN", busy_timeout_s=0)
+    return Database(url, write, read, sync_write, sync_read, inline_read)
 
 
-def _tune(engine: Engine, *, begin: str) -> None:
+def _tune(engine: Engine, *, begin: str, busy_timeout_s: float = SQLITE_BUSY_TIMEOUT_S) -> None:
     # pysqlite's own transaction handling defers BEGIN and cannot take the write lock up
     # front; we emit BEGIN ourselves so writers queue on the busy timeout instead of failing
     # with "database is locked" on lock upgrade.
@@ -215,7 +232,7 @@ def _tune(engine: Engine, *, begin: str) -> None:
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 

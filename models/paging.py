@@ -11,6 +11,9 @@ from pipeline.errors import InvalidValue
 
 T = TypeVar("T")
 MAX_LIMIT = 500
+# Beyond any real list, and within the 64-bit integers SQLite binds (a larger offset was
+# an OverflowError, a 500 from the API).
+MAX_OFFSET = 1_000_000_000
 
 
 def check_window(limit: int, offset: int) -> None:
@@ -18,6 +21,8 @@ def check_window(limit: int, offset: int) -> None:
         raise InvalidValue("limit", f"{limit} is out of range; expected 1 to {MAX_LIMIT}")
     if offset < 0:
         raise InvalidValue("offset", f"{offset} is negative; expected 0 or more")
+    if offset > MAX_OFFSET:
+        raise InvalidValue("offset", f"{offset} is out of range; expected at most {MAX_OFFSET}")
 
 
 @dataclass(frozen=True)
@@ -47,4 +52,4 @@ class Page(Generic[T]):
         return self.envelope([item(x) for x in self.items])
 
 
-__all__ = ["MAX_LIMIT", "Page", "check_window"]
+__all__ = ["MAX_LIMIT", "MAX_OFFSET", "Page", "check_window"]

@@ -32,8 +32,9 @@ from models.tables import School, SchoolPair, SchoolSource
 schools = cast(Table, School.__table__)
 sources = cast(Table, SchoolSource.__table__)
 pairs = cast(Table, SchoolPair.__table__)
-# Rows a page may skip and still be read on the event loop: ~2 ms of SQLite (bench.api).
-INLINE_OFFSET = 1000
+# The deepest page read on the event loop (models.db.run_read): skipping rows costs ~20 us
+# each, so ~4 ms here, with the count's ~6 ms at 100,000 schools (~0.6 ms at 10,000).
+INLINE_OFFSET = 200
 
 
 @dataclass(frozen=True)
@@ -152,9 +153,12 @@ async def find(
             [school_info(r) for r in conn.execute(listing.page, window)], total, limit, offset
         )
 
-    # A page near the start walks the name index and stops (migration 0010): cheap enough
-    # to run on the event loop (models.db.run_read); a search or a deep page may not be.
-    return await run_read(db, read, inline=not text_query and offset <= INLINE_OFFSET)
+    # Without other filters than the status, a first page walks the name index and stops,
+    # and the count reads one index (migration 0010): cheap enough to run on the event loop
+    # (models.db.run_read). A search, a region, city or document filter (the page may walk
+    # the whole index to find 50) or a deep page can take tens of milliseconds: a thread.
+    bounded = not (text_query or region or city or document_ids)
+    return await run_read(db, read, inline=bounded and offset <= INLINE_OFFSET)
 
 
 async def count_duplicates(db: Database) -> int:

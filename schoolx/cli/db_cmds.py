@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from schoolx.cli import startup
 from schoolx.cli.common import command, state
 from schoolx.cli.output import line
 from schoolx.cli.runtime import open_runtime
@@ -22,6 +23,7 @@ async def upgrade_cmd() -> None:
     from models.migrate import upgrade
 
     db = open_database(state.db_url or default_url())
+    startup.started()  # a migration can run long: collect as usual (schoolx/cli/startup.py)
     try:
         before, after = await upgrade(db)
     finally:

@@ -4,9 +4,17 @@ before and after (the list's filters kept in the links)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Annotated
 from urllib.parse import urlencode
 
+from fastapi import Query
+
+from models.paging import MAX_OFFSET
+
 PAGE_SIZE = 50
+
+# An API list's offset: 422 beyond MAX_OFFSET (a page's link is clamped instead).
+ApiOffset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
 def page_offset(offset: int, total: int, limit: int = PAGE_SIZE) -> int:

@@ -13,6 +13,7 @@ from models.paging import MAX_LIMIT
 from pipeline.errors import ConflictError
 from schoolx.web.auth import User
 from schoolx.web.deps import State
+from schoolx.web.paging import ApiOffset
 from schoolx.web.uploads import read_upload, sanitize_filename
 from schoolx.web.views import own_document, task_json
 
@@ -55,7 +56,7 @@ async def list_documents(
     state: State,
     user: User,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: ApiOffset = 0,
 ) -> dict[str, Any]:
     """The caller's documents, newest first, each with how many schools it gave (list them
     with ``GET /schools?document=ID``): one page (``items``) and ``total``."""

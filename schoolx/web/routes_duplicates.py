@@ -12,6 +12,7 @@ from models.paging import MAX_LIMIT
 from models.schools import PairInfo, SchoolInfo
 from schoolx.web.auth import User
 from schoolx.web.deps import State
+from schoolx.web.paging import ApiOffset
 from schoolx.web.views import school_detail
 
 router = APIRouter(prefix="/duplicates", tags=["duplicates"])
@@ -50,7 +51,7 @@ async def list_duplicates(
     state: State,
     user: User,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: ApiOffset = 0,
 ) -> dict[str, Any]:
     """Pending possible duplicates, most likely first, both schools with their sources:
     one page (``items``) and ``total``."""

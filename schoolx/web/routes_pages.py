@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from models.paging import MAX_OFFSET
 from models.schools import EDITABLE, STATUSES
 from schoolx.web.auth import COOKIE, PageUser, same_origin, token_user
 from schoolx.web.deps import State
@@ -90,7 +91,7 @@ async def index(
         status=check_status(status),
         limit=PAGE_SIZE,
     )
-    found = await find(offset=offset)
+    found = await find(offset=min(offset, MAX_OFFSET))  # a link's offset, however large
     last = page_offset(offset, found.total)
     if last != offset:  # a stale link past the end (after deletions): show the last page
         found = await find(offset=last)

@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, Response
 
+from models.paging import MAX_OFFSET
 from models.review_queue import needs_review
 from models.schools import EDITABLE
 from pipeline.errors import ConfigError, ConfirmationNeeded
@@ -57,6 +58,7 @@ async def review_page(
 ) -> HTMLResponse:
     """Pending schools, least certain first, and the caller's documents with warnings."""
     rt = state.runtime
+    offset = min(offset, MAX_OFFSET)  # a link's offset, however large
     total, items = await needs_review(rt.app.db, limit=PAGE_SIZE, offset=offset)
     if not items and offset:  # past the end (schools were reviewed meanwhile): the last page
         offset = page_offset(offset, total)

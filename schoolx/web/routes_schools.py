@@ -12,6 +12,7 @@ from models.schools import STATUSES
 from pipeline.errors import ConfigError, InvalidValue
 from schoolx.web.auth import User
 from schoolx.web.deps import State
+from schoolx.web.paging import ApiOffset
 from schoolx.web.routes_duplicates import review_extras
 from schoolx.web.views import school_detail, school_json
 
@@ -54,7 +55,7 @@ async def search_schools(
     status: str | None = None,
     document: Annotated[int | None, Query(description="Only the schools of this document")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: ApiOffset = 0,
 ) -> dict[str, Any]:
     """Schools (not those merged into another unless ``status=merged``), by name: one page
     (``items``) and how many match in all (``total``)."""

@@ -11,6 +11,7 @@ from models.task_list import task_page
 from pipeline.store import TaskStatus
 from schoolx.web.auth import User
 from schoolx.web.deps import State
+from schoolx.web.paging import ApiOffset
 from schoolx.web.views import own_task, task_json
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
@@ -22,7 +23,7 @@ async def list_tasks(
     user: User,
     status: TaskStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: ApiOffset = 0,
 ) -> dict[str, Any]:
     """The caller's tasks, newest first: one page (``items``) and ``total``."""
     db = state.runtime.app.db

@@ -4,7 +4,10 @@ walks the name index instead of sorting the table (migration 0010)."""
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,7 +15,7 @@ import pytest
 from sqlalchemy import Connection
 from sqlalchemy.dialects import sqlite
 
-from models.db import Database, open_database, read_json, run_read
+from models.db import SQLITE_BUSY_TIMEOUT_S, Database, open_database, read_json, run_read
 from models.documents import DocumentStore
 from models.migrate import upgrade
 from models.school_list import INLINE_OFFSET, Shape, by_name
@@ -115,3 +118,31 @@ async def test_empty_json_values_are_fresh_objects(seeded: tuple[SchoolStore, li
     assert read_json('{"nces": "1"}') == {"nces": "1"}
     first.identifiers["nces"] = "x"
     assert second.identifiers == {}
+
+
+async def test_a_locked_database_is_waited_for_off_the_event_loop(tmp_path: Path) -> None:
+    """A WAL reader rarely meets a lock, but an inline read must not wait for one on the
+    event loop (SQLite's busy timeout is 60 s): it gives up at once and waits in a thread."""
+    path = tmp_path / "locked.db"
+    made = open_database(f"sqlite:///{path}")
+    await upgrade(made)
+    await made.dispose()  # no connection of its pools left to share the lock with
+    db = open_database(f"sqlite:///{path}")
+    try:
+        locker = sqlite3.connect(path, isolation_level=None)
+        locker.execute("PRAGMA locking_mode=EXCLUSIVE")  # kept until the connection closes
+        locker.execute("CREATE TABLE holding_the_lock (x)")
+
+        def count(conn: Connection) -> int:
+            return int(conn.exec_driver_sql("SELECT count(*) FROM schools").scalar_one())
+
+        reading = asyncio.create_task(run_read(db, count, inline=True))
+        began = time.monotonic()
+        await asyncio.sleep(0.2)
+        # The loop ran on: not held for the busy timeout (60 s), the read waits elsewhere.
+        assert time.monotonic() - began < SQLITE_BUSY_TIMEOUT_S / 2
+        assert not reading.done()
+        locker.close()
+        assert await asyncio.wait_for(reading, 60) == 0
+    finally:
+        await db.dispose()

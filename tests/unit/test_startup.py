@@ -108,14 +108,16 @@ import asyncio, gc, json
 from schoolx.cli import startup
 from schoolx.cli.runtime import open_runtime
 
+async def inside() -> list[int]:
+    async with open_runtime({url!r}, existing=True):
+        return [*gc.get_threshold(), gc.get_freeze_count()]
+
+# A runtime opened by anything but the console script (a test, an application embedding
+# schoolx) leaves the collector alone.
+elsewhere = asyncio.run(inside())
 startup.starting()
 starting = gc.get_threshold()
-
-async def inside() -> tuple[int, ...]:
-    async with open_runtime({url!r}, existing=True):
-        return gc.get_threshold()
-
-print(json.dumps([starting, asyncio.run(inside()), gc.get_threshold()]))
+print(json.dumps([elsewhere, starting, asyncio.run(inside()), gc.get_threshold()]))
 """
 
 
@@ -132,8 +134,9 @@ def test_collection_is_rare_only_while_a_command_starts(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    starting, running, after = json.loads(done.stdout.splitlines()[-1])
+    elsewhere, starting, running, after = json.loads(done.stdout.splitlines()[-1])
     normal = list(gc.get_threshold())  # this interpreter never changed its own
+    assert elsewhere == [*normal, 0]  # nothing frozen
     assert starting[0] > 10 * normal[0]
-    assert running == normal
+    assert running[:3] == normal and running[3] > 0  # start-up's objects frozen
     assert after == normal

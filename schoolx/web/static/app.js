@@ -75,17 +75,26 @@
     cell(row, "task-percent").textContent = v + "%";
   }
 
-  // Events applied per task. A task read by fetch (the upload's reply, a retry's, a
-  // refresh) is a snapshot taken while events kept coming: one that events overtook would
-  // put back an older status (the upload's "pending" after the event said "failed"), and no
-  // event would come to correct it. Such a snapshot gives the file name only.
+  // Status events applied per task. A task read by fetch (the upload's reply, a retry's, a
+  // refresh) is a snapshot taken while events kept coming: one that a status event overtook
+  // would put back an older status (the upload's "pending" after the event said "failed"),
+  // and no event would come to correct it. Such a snapshot gives the file name only, and
+  // the status if the row has none yet. (Progress events do not count: the next one
+  // corrects what an older snapshot shows.)
+  const STATUS_EVENTS = new Set([
+    "task_queued", "task_started", "task_completed", "task_failed", "task_cancelled",
+    "task_retrying",
+  ]);
   const eventsSeen = new Map();
   const seen = (id) => eventsSeen.get(id) || 0;
 
   function showTask(task, since) {
     const row = rowFor(task.id);
     cell(row, "file").textContent = task.filename || "";
-    if (seen(task.id) !== since) return;
+    if (seen(task.id) !== since) {
+      if (!cell(row, "task-status").textContent) setStatus(row, task.status);
+      return;
+    }
     setStatus(row, task.status);
     cell(row, "task-stage").textContent = task.stage || "";
     cell(row, "task-note").textContent = task.error || "";
@@ -99,7 +108,12 @@
   }
 
   const HANDLERS = {
-    task_queued(row) { setStatus(row, "pending"); },
+    task_queued(row) {  // new, or queued again by Retry: nothing of a past attempt shows
+      setStatus(row, "pending");
+      cell(row, "task-note").textContent = "";
+      cell(row, "task-stage").textContent = "";
+      setProgress(row, 0);
+    },
     task_started(row) { setStatus(row, "processing"); },
     task_progress(row, data) {
       if (data.progress !== null && data.progress !== undefined) setProgress(row, data.progress);
@@ -129,7 +143,7 @@
     const event = JSON.parse(message.data);
     const known = rows.has(event.task_id);
     const row = rowFor(event.task_id);
-    eventsSeen.set(event.task_id, seen(event.task_id) + 1);
+    if (STATUS_EVENTS.has(event.type)) eventsSeen.set(event.task_id, seen(event.task_id) + 1);
     const handle = HANDLERS[event.type];
     if (handle) handle(row, event.data || {});
     if (!known) refreshTask(event.task_id);  // a task from elsewhere (another tab, the CLI)
