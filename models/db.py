@@ -109,6 +109,8 @@ class Database:
     # thread and on the event loop; the second gives up on a lock at once (see run_read).
     sync_read: Engine | None = None
     inline_read: Engine | None = None
+    # PostgreSQL only: ``read`` in autocommit mode, for ``run_read(inline=True)``.
+    autocommit_read: AsyncEngine | None = None
 
     @property
     def dialect(self) -> str:
@@ -156,7 +158,11 @@ async def run_read(db: Database, fn: Callable[[Connection], T], *, inline: bool 
     """
     sync_read, inline_read = db.sync_read, db.inline_read
     if sync_read is None:
-        async with db.read.connect() as conn:
+        # A bounded read needs no transaction of its own: without one it saves asyncpg's
+        # BEGIN and ROLLBACK, two of a token check's three round trips (the count and the
+        # page of a list may then see the database a moment apart).
+        engine = db.autocommit_read if inline and db.autocommit_read is not None else db.read
+        async with engine.connect() as conn:
             return await conn.run_sync(fn)
     if inline and inline_read is not None:
         try:
@@ -179,14 +185,15 @@ def open_database(url: str) -> Database:
         return _open_sqlite(full)
     # No pre-ping: it costs a round trip per transaction on the claim path; a dropped
     # connection is invalidated and the transaction retried (models.retrying).
-    engine = create_async_engine(full, pool_size=10, max_overflow=10)
+    engine = create_async_engine(full, pool_size=10, max_overflow=10, json_deserializer=read_json)
     # The writer thread's engine (see Database): psycopg, a synchronous driver, because
     # statements run through asyncpg from a thread would each hop back to the event loop.
     # No overflow cap: besides the writer thread, every running task's save holds a
     # connection here while it waits for the save lock, so a cap below the worker's
     # capacity could starve the writer (heartbeats, claims) of connections.
     sync_write = create_engine(psycopg_url(full), pool_size=4, max_overflow=-1)
-    return Database(full, engine, engine, sync_write)
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return Database(full, engine, engine, sync_write, autocommit_read=autocommit)
 
 
 def read_json(text: str) -> Any:

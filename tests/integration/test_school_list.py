@@ -80,6 +80,16 @@ async def test_bounded_reads_run_on_the_event_loop(app: App) -> None:
     elsewhere = await run_read(app.db, thread_name)
     if app.db.dialect == "sqlite":  # asyncpg needs no thread: both run on the loop
         assert elsewhere != loop_thread
+        return
+
+    def no_transaction(conn: Connection) -> bool:
+        """True when each statement is a transaction of its own (no BEGIN around them)."""
+        now = "SELECT transaction_timestamp()"
+        return bool(conn.exec_driver_sql(now).scalar() != conn.exec_driver_sql(now).scalar())
+
+    # On PostgreSQL a bounded read saves asyncpg's BEGIN and ROLLBACK round trips.
+    assert await run_read(app.db, no_transaction, inline=True)
+    assert not await run_read(app.db, no_transaction)
 
 
 async def test_a_page_walks_the_name_index_on_sqlite(tmp_path: Path) -> None:
