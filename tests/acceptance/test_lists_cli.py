@@ -68,6 +68,10 @@ def test_schools_documents_and_tasks_say_how_many_in_all(tmp_path: Path) -> None
         (("schools", "--limit", "0"), "error: limit: 0 is out of range; expected 1 to 500"),
         (("tasks", "--limit", "501"), "error: limit: 501 is out of range; expected 1 to 500"),
         (("documents", "--offset", "-1"), "error: offset: -1 is negative"),
+        (
+            ("schools", "--offset", str(10**20)),
+            f"error: offset: {10**20} is out of range; expected at most 1000000000",
+        ),
         (("schools", "--document", "nope.pdf"), "error: no document named 'nope.pdf'"),
         (("schools", "--document", "99"), "error: no document 99"),
     ],

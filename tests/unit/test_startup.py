@@ -45,10 +45,10 @@ print(json.dumps(sorted(m for m in {modules!r} if m in sys.modules)))
 """
 
 
-def loaded_after(body: str, modules: list[str], env: dict[str, str] | None = None) -> list[str]:
-    script = PROBE.format(body=body, modules=modules)
+def python(*args: str, env: dict[str, str] | None = None) -> str:
+    """A fresh interpreter's last line of output; it must succeed."""
     done = subprocess.run(
-        [sys.executable, "-c", script],
+        [sys.executable, *args],
         cwd=ROOT,
         env=(env or dict(os.environ)) | {"COLUMNS": "100"},
         capture_output=True,
@@ -57,7 +57,11 @@ def loaded_after(body: str, modules: list[str], env: dict[str, str] | None = Non
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    found: list[str] = json.loads(done.stdout.splitlines()[-1])
+    return done.stdout.splitlines()[-1]
+
+
+def loaded_after(body: str, modules: list[str], env: dict[str, str] | None = None) -> list[str]:
+    found: list[str] = json.loads(python("-c", PROBE.format(body=body, modules=modules), env=env))
     return found
 
 
@@ -85,16 +89,7 @@ def current_database(tmp_path: Path) -> tuple[str, dict[str, str]]:
     environment naming it."""
     url = f"sqlite:///{tmp_path / 'x.db'}"
     env = dict(os.environ) | {"SCHOOLX_DATABASE_URL": url}
-    upgraded = subprocess.run(
-        [sys.executable, "-m", "schoolx.cli", "db", "upgrade"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert upgraded.returncode == 0, upgraded.stderr
+    python("-m", "schoolx.cli", "db", "upgrade", env=env)
     return url, env
 
 
@@ -125,16 +120,7 @@ def test_collection_is_rare_only_while_a_command_starts(tmp_path: Path) -> None:
     """Start-up defers garbage collection (schoolx/cli/startup.py); a worker or server
     must collect as usual once its runtime is open, or a long run would grow."""
     url, _ = current_database(tmp_path)
-    done = subprocess.run(
-        [sys.executable, "-c", GC_PROBE.format(url=url)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    elsewhere, starting, running, after = json.loads(done.stdout.splitlines()[-1])
+    elsewhere, starting, running, after = json.loads(python("-c", GC_PROBE.format(url=url)))
     normal = list(gc.get_threshold())  # this interpreter never changed its own
     assert elsewhere == [*normal, 0]  # nothing frozen
     assert starting[0] > 10 * normal[0]
